@@ -1,0 +1,161 @@
+/**
+ * `tsbpf object show OBJ [--json]`: what a `.bpf.o` holds, read from its ELF structure:
+ * sections, programs (functions in executable sections), maps (symbols in `.maps` or the
+ * legacy `maps` section) and relocations.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  bpfRelocationNames,
+  parseElf,
+  SHF_EXECINSTR,
+  STB_GLOBAL,
+  STB_LOCAL,
+  STB_WEAK,
+  STT_FUNC,
+  STT_SECTION,
+  sectionTypeNames,
+  type ElfFile,
+} from '../elf/index.js';
+import { TsbpfError } from '../errors.js';
+import { UsageError, type CliCommand } from './command.js';
+
+/** Size of one BPF instruction slot (`struct bpf_insn`). */
+const INSN_SIZE = 8;
+
+export interface ObjectSummary {
+  file: string;
+  endian: 'little' | 'big';
+  sections: { index: number; name: string; type: string; size: number; flags: string }[];
+  programs: { section: string; name: string; offset: number; insns: number; kind: 'program' | 'subprog'; bind: string }[];
+  maps: { section: string; name: string; offset: number; size: number }[];
+  relocations: { section: string; entries: { offset: number; insn?: number; type: string; symbol: string }[] }[];
+}
+
+const bindNames: Record<number, string> = { [STB_LOCAL]: 'local', [STB_GLOBAL]: 'global', [STB_WEAK]: 'weak' };
+
+/** Summarises an ELF BPF object (pure: no kernel involved). */
+export function summarizeObject(elf: ElfFile, file: string): ObjectSummary {
+  const sections = elf.sections.slice(1).map((s) => ({
+    index: s.index,
+    name: s.name,
+    type: sectionTypeNames[s.type] ?? `0x${s.type.toString(16)}`,
+    size: s.size,
+    flags: sectionFlags(s.flags),
+  }));
+  const programs: ObjectSummary['programs'] = [];
+  const maps: ObjectSummary['maps'] = [];
+  for (const sym of elf.symbols) {
+    const section = elf.sections[sym.sectionIndex];
+    if (!section || sym.sectionIndex === 0 || sym.type === STT_SECTION) continue;
+    if (sym.type === STT_FUNC && (section.flags & SHF_EXECINSTR) !== 0n) {
+      programs.push({
+        section: section.name,
+        name: sym.name,
+        offset: Number(sym.value),
+        insns: Number(sym.size) / INSN_SIZE,
+        // Functions in .text are subprograms, called from programs; every other
+        // executable section holds programs (libbpf's rule in bpf_object__add_programs).
+        kind: section.name === '.text' ? 'subprog' : 'program',
+        bind: bindNames[sym.bind] ?? String(sym.bind),
+      });
+    } else if (section.name === '.maps' || section.name === 'maps') {
+      maps.push({ section: section.name, name: sym.name, offset: Number(sym.value), size: Number(sym.size) });
+    }
+  }
+  programs.sort((a, b) => a.section.localeCompare(b.section) || a.offset - b.offset);
+  maps.sort((a, b) => a.offset - b.offset);
+
+  const relocations = elf.relocationTables.map((t) => {
+    const target = elf.sections[t.targetIndex]!;
+    const code = (target.flags & SHF_EXECINSTR) !== 0n;
+    return {
+      section: target.name,
+      entries: t.entries.map((r) => {
+        const sym = elf.symbols[r.symbolIndex]!;
+        const symbol = sym.type === STT_SECTION ? (elf.sections[sym.sectionIndex]?.name ?? '?') : sym.name;
+        return {
+          offset: r.offset,
+          ...(code ? { insn: r.offset / INSN_SIZE } : {}),
+          type: bpfRelocationNames[r.type] ?? `type ${r.type}`,
+          symbol,
+        };
+      }),
+    };
+  });
+  return { file, endian: elf.littleEndian ? 'little' : 'big', sections, programs, maps, relocations };
+}
+
+function sectionFlags(flags: bigint): string {
+  let s = '';
+  if (flags & 0x1n) s += 'W';
+  if (flags & 0x2n) s += 'A';
+  if (flags & 0x4n) s += 'X';
+  if (flags & 0x10n) s += 'M';
+  if (flags & 0x20n) s += 'S';
+  return s;
+}
+
+/** The text layout of `object show`. */
+export function formatObjectSummary(o: ObjectSummary): string {
+  const out: string[] = [];
+  out.push(`${o.file}: ELF64 BPF relocatable object, ${o.endian}-endian, ${o.sections.length} sections`);
+  out.push('', 'sections:');
+  const w = Math.max(4, ...o.sections.map((s) => s.name.length));
+  for (const s of o.sections) {
+    out.push(`  [${String(s.index).padStart(2)}] ${s.name.padEnd(w)}  ${s.type.padEnd(12)} ${s.flags.padEnd(3)} size ${s.size}`);
+  }
+  out.push('', 'programs:');
+  if (o.programs.length === 0) out.push('  (none)');
+  const pw = Math.max(4, ...o.programs.map((p) => p.section.length));
+  for (const p of o.programs) {
+    out.push(
+      `  ${p.section.padEnd(pw)}  ${p.name}  insns ${p.insns}  offset ${p.offset}${p.kind === 'subprog' ? `  (subprog, ${p.bind})` : ''}`,
+    );
+  }
+  out.push('', 'maps:');
+  if (o.maps.length === 0) out.push('  (none)');
+  for (const m of o.maps) out.push(`  ${m.name}  section ${m.section}  offset ${m.offset}  size ${m.size}`);
+  out.push('', 'relocations:');
+  if (o.relocations.length === 0) out.push('  (none)');
+  for (const t of o.relocations) {
+    out.push(`  ${t.section}: ${t.entries.length} entries`);
+    // Debug info and BTF relocations only fix up offsets between metadata sections; the
+    // text layout lists their count (--json has every entry).
+    if (/^\.(debug_|BTF)/.test(t.section)) continue;
+    for (const e of t.entries) {
+      const at = e.insn !== undefined ? `insn ${e.insn}` : `offset ${e.offset}`;
+      out.push(`    ${at.padEnd(10)} ${e.type.padEnd(18)} ${e.symbol}`);
+    }
+  }
+  return out.join('\n');
+}
+
+async function readObject(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new TsbpfError(`cannot read '${path}': ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export const objectCommands: CliCommand[] = [
+  {
+    path: ['object', 'show'],
+    summary: 'List the sections, programs, maps and relocations of a BPF object file',
+    usage: 'OBJ [--json]',
+    async run(argv, io) {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: { json: { type: 'boolean', short: 'j' } },
+        allowPositionals: true,
+      });
+      if (positionals.length !== 1) throw new UsageError('expected exactly one object file');
+      const path = positionals[0]!;
+      const summary = summarizeObject(parseElf(await readObject(path)), path);
+      io.out(values.json ? JSON.stringify(summary) : formatObjectSummary(summary));
+      return 0;
+    },
+  },
+];

@@ -1,0 +1,41 @@
+/**
+ * The committed fixture objects: `test/fixtures/src/NAME.bpfel.o` (every fixture) and
+ * `NAME.bpfeb.o` (those marked `// tsbpf-fixture: bpfeb`), built by `test/fixtures/build.sh`.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'src');
+
+export interface Fixture {
+  /** `maps`, `core`, ... */
+  name: string;
+  /** `bpfel` or `bpfeb` */
+  endian: 'bpfel' | 'bpfeb';
+  /** Absolute path of the object. */
+  path: string;
+  /** File name, e.g. `maps.bpfel.o`. */
+  file: string;
+}
+
+/** Every committed fixture object, sorted by file name. */
+export function allFixtures(): Fixture[] {
+  return readdirSync(fixturesDir)
+    .filter((f) => /\.bpfe[lb]\.o$/.test(f))
+    .sort()
+    .map((file) => {
+      const m = /^(.*)\.(bpfel|bpfeb)\.o$/.exec(file)!;
+      return { name: m[1]!, endian: m[2] as 'bpfel' | 'bpfeb', path: join(fixturesDir, file), file };
+    });
+}
+
+/** Path of fixture `name` (default little-endian). */
+export function fixturePath(name: string, endian: 'bpfel' | 'bpfeb' = 'bpfel'): string {
+  return join(fixturesDir, `${name}.${endian}.o`);
+}
+
+/** Bytes of fixture `name`. */
+export function readFixture(name: string, endian: 'bpfel' | 'bpfeb' = 'bpfel'): Uint8Array {
+  return new Uint8Array(readFileSync(fixturePath(name, endian)));
+}
