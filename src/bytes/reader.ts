@@ -87,7 +87,18 @@ export class ByteReader {
   }
   u64(offset: number, what = 'u64'): bigint {
     this.need(offset, 8, what);
-    return this.view.getBigUint64(offset, this.littleEndian);
+    // Two u32 reads beat DataView.getBigUint64, which allocates on every call in V8; most
+    // 64-bit fields in these formats have a zero high half.
+    const lo = this.view.getUint32(offset + (this.littleEndian ? 0 : 4), this.littleEndian);
+    const hi = this.view.getUint32(offset + (this.littleEndian ? 4 : 0), this.littleEndian);
+    return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+  }
+  /** The high and low u32 halves of the u64 at `offset`, as numbers (e.g. `r_info`). */
+  u64halves(offset: number, what = 'u64'): { hi: number; lo: number } {
+    this.need(offset, 8, what);
+    const lo = this.view.getUint32(offset + (this.littleEndian ? 0 : 4), this.littleEndian);
+    const hi = this.view.getUint32(offset + (this.littleEndian ? 4 : 0), this.littleEndian);
+    return { hi, lo };
   }
   i64(offset: number, what = 'i64'): bigint {
     this.need(offset, 8, what);
@@ -100,11 +111,14 @@ export class ByteReader {
    * anyway, and refusing it here removes the u64-wrap class of bugs).
    */
   u64n(offset: number, what = 'u64'): number {
-    const v = this.u64(offset, what);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw this.fail(`${what}: value 0x${v.toString(16)} is too large`, offset);
+    this.need(offset, 8, what);
+    const lo = this.view.getUint32(offset + (this.littleEndian ? 0 : 4), this.littleEndian);
+    const hi = this.view.getUint32(offset + (this.littleEndian ? 4 : 0), this.littleEndian);
+    // 2^53 - 1 is MAX_SAFE_INTEGER: the high half may use at most 21 bits.
+    if (hi >= 0x200000) {
+      throw this.fail(`${what}: value 0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')} is too large`, offset);
     }
-    return Number(v);
+    return hi * 0x1_0000_0000 + lo;
   }
 
   /** `length` bytes at `offset`, as a zero-copy view. */

@@ -66,9 +66,8 @@ export function parseRelocations(
   for (let i = 0; i < count; i++) {
     const at = i * stride;
     const offset = r.u64n(at, 'r_offset');
-    const info = r.u64(at + 8, 'r_info');
-    const symbolIndex = Number(info >> 32n);
-    const type = Number(info & 0xffffffffn);
+    // r_info: ELF64_R_SYM is the high 32 bits, ELF64_R_TYPE the low 32.
+    const { hi: symbolIndex, lo: type } = r.u64halves(at + 8, 'r_info');
     if (symbolIndex >= symbols.length) {
       throw new ElfError(
         `relocation #${i}: symbol index ${symbolIndex} is out of range (${symbols.length} symbols)`,

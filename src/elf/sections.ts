@@ -37,7 +37,40 @@ export interface ElfSection {
   /** `sh_entsize`: record size for tables (symbols, relocations), else 0. */
   entsize: number;
   /** The contents: a view into the file's bytes; empty for `SHT_NOBITS`. */
-  data: Uint8Array;
+  readonly data: Uint8Array;
+}
+
+/**
+ * An {@link ElfSection} whose `data` view is made on first use: creating a typed array is
+ * the most expensive step of reading a section header in V8, and most sections of a BPF
+ * object (DWARF) are never looked at. The bounds were checked when the header was read.
+ */
+class Section implements ElfSection {
+  name = '';
+  private view: Uint8Array | undefined;
+  constructor(
+    readonly index: number,
+    readonly type: number,
+    readonly flags: bigint,
+    readonly addr: bigint,
+    readonly offset: number,
+    readonly size: number,
+    readonly link: number,
+    readonly info: number,
+    readonly addralign: number,
+    readonly entsize: number,
+    private readonly file: Uint8Array,
+    private readonly hasData: boolean,
+  ) {}
+
+  get data(): Uint8Array {
+    return (this.view ??= this.hasData ? this.file.subarray(this.offset, this.offset + this.size) : new Uint8Array(0));
+  }
+
+  toJSON(): object {
+    const { file: _file, view: _view, hasData: _hasData, ...fields } = this;
+    return fields;
+  }
 }
 
 /** Reads the section header table and names the sections. Returns `[]` when there is none. */
@@ -64,38 +97,35 @@ export function parseSections(bytes: Uint8Array, header: ElfHeader): ElfSection[
     );
   }
 
-  const sections: ElfSection[] = new Array(count);
+  const sections: Section[] = [];
   for (let i = 0; i < count; i++) {
     const at = header.shoff + i * header.shentsize;
     const type = file.u32(at + 4, 'sh_type');
     const offset = file.u64n(at + 24, 'sh_offset');
     const size = file.u64n(at + 32, 'sh_size');
-    let data: Uint8Array;
-    if (type === SHT_NOBITS || i === 0) {
-      data = new Uint8Array(0);
-    } else {
-      if (!file.has(offset, size)) {
-        throw new ElfError(
-          `contents (${size} bytes at 0x${offset.toString(16)}) run past the end of the file (${bytes.byteLength} bytes)`,
-          { sectionIndex: i, offset: at },
-        );
-      }
-      data = bytes.subarray(offset, offset + size);
+    const hasData = type !== SHT_NOBITS && i !== 0;
+    if (hasData && !file.has(offset, size)) {
+      throw new ElfError(
+        `contents (${size} bytes at 0x${offset.toString(16)}) run past the end of the file (${bytes.byteLength} bytes)`,
+        { sectionIndex: i, offset: at },
+      );
     }
-    sections[i] = {
-      index: i,
-      name: '', // filled in below, once the string table is known
-      type,
-      flags: file.u64(at + 8, 'sh_flags'),
-      addr: file.u64(at + 16, 'sh_addr'),
-      offset,
-      size,
-      link: file.u32(at + 40, 'sh_link'),
-      info: file.u32(at + 44, 'sh_info'),
-      addralign: file.u64n(at + 48, 'sh_addralign'),
-      entsize: file.u64n(at + 56, 'sh_entsize'),
-      data,
-    };
+    sections.push(
+      new Section(
+        i,
+        type,
+        file.u64(at + 8, 'sh_flags'),
+        file.u64(at + 16, 'sh_addr'),
+        offset,
+        size,
+        file.u32(at + 40, 'sh_link'),
+        file.u32(at + 44, 'sh_info'),
+        file.u64n(at + 48, 'sh_addralign'),
+        file.u64n(at + 56, 'sh_entsize'),
+        bytes,
+        hasData,
+      ),
+    );
     // sh_name is read after the string table is located.
   }
 
@@ -110,6 +140,7 @@ export function parseSections(bytes: Uint8Array, header: ElfHeader): ElfSection[
   const names = new ByteReader(strtab.data, header.littleEndian, (what, offset) =>
     new ElfError(what, { section: '.shstrtab', sectionIndex: shstrndx, offset }),
   );
+  requireTerminated(strtab, '.shstrtab');
   for (let i = 0; i < count; i++) {
     const nameOff = file.u32(header.shoff + i * header.shentsize, 'sh_name');
     const s = sections[i]!;
@@ -120,7 +151,22 @@ export function parseSections(bytes: Uint8Array, header: ElfHeader): ElfSection[
         offset: header.shoff + i * header.shentsize,
       });
     }
-    s.name = names.cstring(nameOff, `name of section #${i}`);
+    s.name = names.cstring(nameOff, 'sh_name');
   }
   return sections;
+}
+
+/**
+ * A string table must end with a NUL (gABI: "the last byte ... is defined to hold a null
+ * character"), so that every offset inside it starts a terminated string. Checked once here,
+ * instead of on every name read.
+ */
+export function requireTerminated(table: ElfSection, name: string): void {
+  if (table.size > 0 && table.data[table.size - 1] !== 0) {
+    throw new ElfError('string table does not end with a NUL byte', {
+      section: name,
+      sectionIndex: table.index,
+      offset: table.size - 1,
+    });
+  }
 }

@@ -22,7 +22,7 @@ import {
   STT_FILE,
   STT_SECTION,
 } from './constants.js';
-import type { ElfSection } from './sections.js';
+import { requireTerminated, type ElfSection } from './sections.js';
 
 /** One `Elf64_Sym`, decoded. */
 export interface ElfSymbol {
@@ -70,6 +70,7 @@ export function parseSymbols(
   if (!strtab || strtab.type !== SHT_STRTAB) {
     throw new ElfError(`sh_link ${symtab.link} does not name a string table`, where);
   }
+  requireTerminated(strtab, strtab.name);
   const strings = new ByteReader(strtab.data, littleEndian, (what, offset) =>
     new ElfError(what, { section: strtab.name, sectionIndex: strtab.index, offset }),
   );
@@ -93,7 +94,7 @@ export function parseSymbols(
     const size = r.u64(at + 16, 'st_size');
     if (sectionIndex === SHN_XINDEX) {
       if (!shndx) throw new ElfError(`symbol #${i} has st_shndx SHN_XINDEX but there is no SHT_SYMTAB_SHNDX`, { ...where, offset: at });
-      sectionIndex = shndx.u32(i * 4, `extended section index of symbol #${i}`);
+      sectionIndex = shndx.u32(i * 4, 'extended section index');
     }
     if (nameOff >= strings.length && nameOff !== 0) {
       throw new ElfError(`symbol #${i}: st_name ${nameOff} is past the end of '${strtab.name}' (${strings.length} bytes)`, {
@@ -103,7 +104,7 @@ export function parseSymbols(
     }
     const sym: ElfSymbol = {
       index: i,
-      name: nameOff === 0 && strings.length === 0 ? '' : strings.cstring(nameOff, `name of symbol #${i}`),
+      name: nameOff === 0 && strings.length === 0 ? '' : strings.cstring(nameOff, 'st_name'),
       value,
       size,
       type: info & 0xf,

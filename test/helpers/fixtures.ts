@@ -2,11 +2,18 @@
  * The committed fixture objects: `test/fixtures/src/NAME.bpfel.o` (every fixture) and
  * `NAME.bpfeb.o` (those marked `// tsbpf-fixture: bpfeb`), built by `test/fixtures/build.sh`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'src');
+/** The repository root: the nearest folder above this file (or a bundle of it) with package.json. */
+export const repoRoot = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
+
+export const fixturesDir = join(repoRoot, 'test', 'fixtures', 'src');
 
 export interface Fixture {
   /** `maps`, `core`, ... */

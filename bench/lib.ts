@@ -1,0 +1,93 @@
+/**
+ * Benchmark harness. A benchmark measures the tsbpf path and its C peer (own C code in
+ * `bench/peer/`, built against Debian's libbpf-dev/libelf) in one run and reports, per
+ * figure: medians of several runs, min/max, and the ratio tsbpf/C. This machine is noisy:
+ * compare ratios from one run, never absolute times across runs.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../test/helpers/fixtures.js';
+
+const benchDir = join(repoRoot, 'bench');
+
+export interface Stats {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+export interface Figure {
+  /** What is measured, e.g. `elf: parse maps.bpfel.o`. */
+  name: string;
+  unit: string;
+  tsbpf: Stats;
+  c?: Stats;
+  /** tsbpf median / C median. */
+  ratio?: number;
+  /** The target ratio from the issue, when there is one. */
+  target?: number;
+}
+
+export function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]!, runs: s.length };
+}
+
+/**
+ * Runs `fn` `iterations` times per run, `runs` runs (after one warm-up run), and returns
+ * the per-call time in `unit` ('ns' | 'us' | 'ms').
+ */
+export function measure(fn: () => void, opts: { runs?: number; iterations?: number; unit?: 'ns' | 'us' | 'ms' } = {}): Stats {
+  const runs = opts.runs ?? 7;
+  const iterations = opts.iterations ?? 100;
+  const scale = { ns: 1, us: 1e3, ms: 1e6 }[opts.unit ?? 'us'];
+  const samples: number[] = [];
+  for (let r = -1; r < runs; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) fn();
+    const dt = Number(process.hrtime.bigint() - t0) / iterations / scale;
+    if (r >= 0) samples.push(dt);
+  }
+  return stats(samples);
+}
+
+/**
+ * Builds `bench/peer/NAME.c` (when the binary is missing or older than the source) and runs
+ * it with `args`; the peer prints one JSON object on stdout.
+ */
+export function runPeer<T>(name: string, args: string[], libs: string[]): T {
+  const src = join(benchDir, 'peer', `${name}.c`);
+  const outDir = join(benchDir, 'peer', 'build');
+  const bin = join(outDir, name);
+  mkdirSync(outDir, { recursive: true });
+  if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
+    execFileSync('cc', ['-O2', '-Wall', '-o', bin, src, join(benchDir, 'peer', 'timing.c'), ...libs.map((l) => `-l${l}`)], {
+      stdio: 'inherit',
+    });
+  }
+  return JSON.parse(execFileSync(bin, args, { encoding: 'utf8', maxBuffer: 64 << 20 })) as T;
+}
+
+export function figure(name: string, unit: string, tsbpf: Stats, c?: Stats, target?: number): Figure {
+  return { name, unit, tsbpf, ...(c ? { c, ratio: Number((tsbpf.median / c.median).toFixed(3)) } : {}), ...(target ? { target } : {}) };
+}
+
+export function machine(): { kernel: string; cpu: string; cores: number; node: string } {
+  let cpu = cpus()[0]?.model ?? 'unknown';
+  try {
+    cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
+  } catch {
+    // not Linux
+  }
+  return { kernel: release(), cpu, cores: cpus().length, node: process.version };
+}
+
+/** Prints one JSON document: the machine and the figures. */
+export function report(figures: Figure[]): void {
+  process.stdout.write(JSON.stringify({ machine: machine(), figures }, null, 2) + '\n');
+}
