@@ -1,0 +1,294 @@
+/**
+ * BPF instructions as plain data, and their byte encoding.
+ *
+ * `struct bpf_insn` (include/uapi/linux/bpf.h) is 8 bytes:
+ *
+ * ```
+ *   byte 0     byte 1              bytes 2-3   bytes 4-7
+ *   code       dst_reg:4 src_reg:4  off (s16)   imm (s32)
+ * ```
+ *
+ * `off` and `imm` are in the object's byte order. The register byte is a C bit-field pair,
+ * and bit-fields are laid out in byte order too: on little-endian (`bpfel`) `dst_reg` is the
+ * LOW nibble, on big-endian (`bpfeb`) it is the HIGH nibble. So `r2 = r1` is
+ * `bf 12 00 00 00 00 00 00` on bpfel and `bf 21 00 00 00 00 00 00` on bpfeb.
+ *
+ * One instruction is twice as long: `BPF_LD | BPF_IMM | BPF_DW` (`ld_imm64`, opcode 0x18)
+ * takes two slots; the second slot has opcode 0 and carries the upper 32 bits of the
+ * immediate in its `imm`:
+ *
+ * ```
+ *   18 01 00 00 ef cd ab 89   00 00 00 00 67 45 23 01    r1 = 0x123456789abcdef
+ * ```
+ *
+ * Jump offsets, relocation offsets and `.BTF.ext` records all count in 8-byte *slots*, so a
+ * decoded instruction keeps its slot `index`; after an `ld_imm64` the next index skips one.
+ *
+ * This file is layer 1: it imports only `src/errors.ts` and `src/bytes`.
+ * @module
+ */
+import { AsmError, hex } from '../errors.js';
+import { ByteReader } from '../bytes/reader.js';
+import { BPF_INSN_SIZE, BPF_LD_IMM64 } from './opcodes.js';
+import { instructionProblem } from './validate.js';
+
+/**
+ * One BPF instruction, as plain data. For the 16-byte `ld_imm64` it describes both slots:
+ * `imm64` is the whole 64-bit immediate and `imm` mirrors its low 32 bits (signed), so code
+ * that reads `insn.imm` (the map fd slot of a `BPF_PSEUDO_MAP_FD` load) sees the right value.
+ */
+export interface Instruction {
+  /** `code`: class, operation/mode, source/size (see `opcodes.ts`). 0..255. */
+  opcode: number;
+  /** `dst_reg`, 0..15 (only 0..10 are registers the verifier accepts). */
+  dst: number;
+  /** `src_reg`, 0..15; for `ld_imm64` and `call` also the `BPF_PSEUDO_*` kind. */
+  src: number;
+  /** `off`: signed 16-bit offset (memory offset, jump distance, or an operation selector). */
+  off: number;
+  /** `imm`: signed 32-bit immediate. Values up to 2^32-1 are accepted by the encoder as u32. */
+  imm: number;
+  /**
+   * For `ld_imm64` only: the full 64-bit immediate, `insn[1].imm << 32 | (u32)insn[0].imm`,
+   * as an unsigned bigint (decoding always sets it). Authoritative for encoding: keep `imm`
+   * equal to its low half (use {@link setImm64}); the encoder refuses a mismatch rather than
+   * guess. When absent, the immediate is `imm` zero-extended.
+   */
+  imm64?: bigint;
+}
+
+/** An instruction read from a program, with its position. */
+export interface DecodedInstruction extends Instruction {
+  /** Slot index (8-byte units) from the start of the decoded bytes. */
+  index: number;
+}
+
+/** Where the bytes being decoded come from, for error messages; and how strict to be. */
+export interface DecodeOptions {
+  /** Section name, e.g. `xdp` or `.text`. */
+  section?: string;
+  /** Section index in the ELF section header table. */
+  sectionIndex?: number;
+  /**
+   * Reject opcodes the BPF instruction set does not define (an `AsmError` naming the
+   * instruction). Off by default: a loader passes unknown instructions on, and the kernel's
+   * verifier gives the authoritative answer.
+   */
+  strict?: boolean;
+}
+
+/** Whether `insn` is the 16-byte `BPF_LD | BPF_IMM | BPF_DW`. */
+export function isLdImm64(insn: Pick<Instruction, 'opcode'>): boolean {
+  return insn.opcode === BPF_LD_IMM64;
+}
+
+/** Number of 8-byte slots `insn` occupies: 2 for `ld_imm64`, else 1. */
+export function slotCount(insn: Pick<Instruction, 'opcode'>): 1 | 2 {
+  return insn.opcode === BPF_LD_IMM64 ? 2 : 1;
+}
+
+/** Sets the 64-bit immediate of an `ld_imm64`, keeping `imm` (its low half) in step. */
+export function setImm64(insn: Instruction, value: bigint): void {
+  const v = BigInt.asUintN(64, value);
+  insn.imm64 = v;
+  insn.imm = Number(BigInt.asIntN(32, v));
+}
+
+/**
+ * Decodes a whole program: `bytes` is a section's contents (or part of it), read in the given
+ * byte order (from the ELF header, never the host's).
+ *
+ * @throws AsmError when the length is not a multiple of 8, an `ld_imm64` has no second slot
+ * or its second slot is not the zero-opcode continuation, or (with `strict`) an opcode is
+ * not in the instruction set. The message names the instruction (`insn #12`) and the error
+ * carries the byte offset.
+ */
+export function decodeProgram(
+  bytes: Uint8Array,
+  littleEndian: boolean,
+  options: DecodeOptions = {},
+): DecodedInstruction[] {
+  const r = readerFor(bytes, littleEndian, options);
+  const total = bytes.byteLength;
+  if (total % BPF_INSN_SIZE !== 0) {
+    const last = Math.floor(total / BPF_INSN_SIZE);
+    throw r.error(
+      `insn #${last}: truncated program: ${total} bytes is not a multiple of ${BPF_INSN_SIZE} ` +
+        `(${total % BPF_INSN_SIZE} bytes left over)`,
+      last * BPF_INSN_SIZE,
+    );
+  }
+  const out: DecodedInstruction[] = [];
+  for (let offset = 0; offset < total; ) {
+    const insn = decodeAt(r, offset, options.strict === true);
+    out.push(insn);
+    offset += slotCount(insn) * BPF_INSN_SIZE;
+  }
+  return out;
+}
+
+/**
+ * Decodes the single instruction at slot `index` of `bytes` (both slots for an `ld_imm64`).
+ * @throws AsmError as {@link decodeProgram} does, or when there is no slot `index`.
+ */
+export function decodeInstruction(
+  bytes: Uint8Array,
+  index: number,
+  littleEndian: boolean,
+  options: DecodeOptions = {},
+): DecodedInstruction {
+  const r = readerFor(bytes, littleEndian, options);
+  const start = index * BPF_INSN_SIZE;
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(start) || index < 0 || start + BPF_INSN_SIZE > bytes.byteLength) {
+    throw r.error(
+      `insn #${index}: no such slot (${Math.floor(bytes.byteLength / BPF_INSN_SIZE)} slots)`,
+      Number.isSafeInteger(start) && start >= 0 ? start : 0,
+    );
+  }
+  return decodeAt(r, start, options.strict === true);
+}
+
+function readerFor(bytes: Uint8Array, littleEndian: boolean, options: DecodeOptions): ByteReader {
+  // Guards for callers outside TypeScript: a DataView over a non-buffer would throw TypeError.
+  if (!(bytes instanceof Uint8Array)) {
+    throw new AsmError(`program bytes must be a Uint8Array (got ${describe(bytes)})`, {
+      section: options.section,
+      sectionIndex: options.sectionIndex,
+    });
+  }
+  return new ByteReader(
+    bytes,
+    littleEndian,
+    (what, offset) => new AsmError(what, { section: options.section, sectionIndex: options.sectionIndex, offset }),
+  );
+}
+
+/** Decodes the instruction whose first slot starts at byte `offset` (a multiple of 8). */
+function decodeAt(r: ByteReader, offset: number, strict: boolean): DecodedInstruction {
+  const index = offset / BPF_INSN_SIZE;
+  const insn = readSlot(r, offset, index);
+  if (insn.opcode === BPF_LD_IMM64) {
+    const next = offset + BPF_INSN_SIZE;
+    if (next + BPF_INSN_SIZE > r.length) {
+      throw r.error(`insn #${index}: ld_imm64 is missing its second half (the program ends after slot ${index})`, offset);
+    }
+    const hi = readSlot(r, next, index + 1);
+    if (hi.opcode !== 0 || hi.dst !== 0 || hi.src !== 0 || hi.off !== 0) {
+      throw r.error(
+        `insn #${index}: ld_imm64 second half (slot ${index + 1}) is not a continuation ` +
+          `(code ${hex(hi.opcode)}, dst_reg ${hi.dst}, src_reg ${hi.src}, off ${hi.off}; all must be 0)`,
+        next,
+      );
+    }
+    insn.imm64 = (BigInt(hi.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0);
+  }
+  if (strict) {
+    const problem = instructionProblem(insn);
+    if (problem !== undefined) throw r.error(`insn #${index}: invalid instruction: ${problem}`, offset);
+  }
+  return insn;
+}
+
+function readSlot(r: ByteReader, offset: number, index: number): DecodedInstruction {
+  // One bounds check per slot (the message is only built on failure), then direct reads.
+  if (!r.has(offset, BPF_INSN_SIZE)) r.need(offset, BPF_INSN_SIZE, `insn #${index}`);
+  const opcode = r.bytes[offset]!;
+  const regs = r.bytes[offset + 1]!;
+  const off = r.view.getInt16(offset + 2, r.littleEndian);
+  const imm = r.view.getInt32(offset + 4, r.littleEndian);
+  // Bit-field order follows byte order: see the file comment.
+  const dst = r.littleEndian ? regs & 0x0f : regs >> 4;
+  const src = r.littleEndian ? regs >> 4 : regs & 0x0f;
+  return { index, opcode, dst, src, off, imm };
+}
+
+/**
+ * Encodes instructions back to bytes in the given byte order. Decoding and re-encoding a
+ * program gives the identical bytes.
+ *
+ * @throws AsmError naming the instruction when a field is out of range (`opcode` not a u8,
+ * registers not 0..15, `off` not an s16, `imm` not an s32/u32), or an `ld_imm64` has an
+ * `imm64` that is not a 64-bit bigint or an `imm` that disagrees with its low half.
+ */
+export function encodeInstructions(insns: readonly Instruction[], littleEndian: boolean): Uint8Array {
+  if (!Array.isArray(insns)) throw new AsmError(`instructions must be an array (got ${describe(insns)})`);
+  let slots = 0;
+  insns.forEach((insn, i) => {
+    if (typeof insn !== 'object' || insn === null) {
+      throw new AsmError(`insn #${i}: not an instruction object (got ${describe(insn)})`);
+    }
+    slots += slotCount(insn);
+  });
+  const out = new Uint8Array(slots * BPF_INSN_SIZE);
+  const view = new DataView(out.buffer);
+  let slot = 0;
+  insns.forEach((insn, i) => {
+    const at = slot * BPF_INSN_SIZE;
+    checkFields(insn, i, slot);
+    writeSlot(view, at, insn.opcode, insn.dst, insn.src, insn.off, insn.imm, littleEndian);
+    if (insn.opcode === BPF_LD_IMM64) {
+      // Without imm64 the immediate is imm, zero-extended (`{ opcode: 0x18, src: 1, imm: fd }`).
+      const v = insn.imm64 ?? BigInt(insn.imm >>> 0);
+      if (typeof v !== 'bigint' || v < -(1n << 63n) || v >= 1n << 64n) {
+        throw new AsmError(`insn #${i} (slot ${slot}): ld_imm64 'imm64' must be a bigint of at most 64 bits`, {
+          offset: at,
+        });
+      }
+      const u = BigInt.asUintN(64, v);
+      if (Number(u & 0xffffffffn) !== insn.imm >>> 0) {
+        throw new AsmError(
+          `insn #${i} (slot ${slot}): ld_imm64 'imm' ${insn.imm} disagrees with the low half of 'imm64' ` +
+            `${hex(u)} (set both with setImm64)`,
+          { offset: at },
+        );
+      }
+      writeSlot(view, at + BPF_INSN_SIZE, 0, 0, 0, 0, Number(u >> 32n) | 0, littleEndian);
+      slot += 2;
+    } else {
+      slot += 1;
+    }
+  });
+  return out;
+}
+
+/** Encodes one instruction (8 or 16 bytes). @throws AsmError as {@link encodeInstructions}. */
+export function encodeInstruction(insn: Instruction, littleEndian: boolean): Uint8Array {
+  return encodeInstructions([insn], littleEndian);
+}
+
+function checkFields(insn: Instruction, i: number, slot: number): void {
+  const bad = (field: string, value: unknown, range: string): never => {
+    throw new AsmError(`insn #${i} (slot ${slot}): '${field}' ${String(value)} is out of range (${range})`, {
+      offset: slot * BPF_INSN_SIZE,
+    });
+  };
+  if (!isIntIn(insn.opcode, 0, 0xff)) bad('opcode', insn.opcode, '0..255');
+  if (!isIntIn(insn.dst, 0, 15)) bad('dst', insn.dst, '0..15');
+  if (!isIntIn(insn.src, 0, 15)) bad('src', insn.src, '0..15');
+  if (!isIntIn(insn.off, -0x8000, 0x7fff)) bad('off', insn.off, '-32768..32767');
+  if (!isIntIn(insn.imm, -0x80000000, 0xffffffff)) bad('imm', insn.imm, 'a signed or unsigned 32-bit integer');
+}
+
+function isIntIn(v: unknown, lo: number, hi: number): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+}
+
+function writeSlot(
+  view: DataView,
+  at: number,
+  opcode: number,
+  dst: number,
+  src: number,
+  off: number,
+  imm: number,
+  littleEndian: boolean,
+): void {
+  view.setUint8(at, opcode);
+  view.setUint8(at + 1, littleEndian ? (src << 4) | dst : (dst << 4) | src);
+  view.setInt16(at + 2, off, littleEndian);
+  view.setInt32(at + 4, imm | 0, littleEndian);
+}
+
+function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}
