@@ -1,0 +1,25 @@
+/**
+ * Layer 3 (runtime): BPF maps. `BpfMap` (one class for every map type, its differences in
+ * `MapTraits`), `MapSpec` (plain data to create one from), and `MapCodec`, the seam through
+ * which keys and values become bytes (raw, integers, LPM keys here; BTF-typed objects from
+ * `src/btf` later).
+ *
+ * May import: `src/syscall`, `src/features`, `src/errors.ts`, `src/bytes`.
+ * @module
+ */
+export { BpfMap, MapView, BPFFS_MOUNT_HINT, type MapCodecs } from './map.js';
+export type { MapSpec, MapBtf } from './spec.js';
+export { MapError, IterationAbortedError, CodecError } from './errors.js';
+export {
+  bytesCodec,
+  u8Codec,
+  u16Codec,
+  u32Codec,
+  i32Codec,
+  u64Codec,
+  i64Codec,
+  lpmKeyCodec,
+  type MapCodec,
+  type LpmKey,
+} from './codec.js';
+export { mapTraits, mapTypeOf, type MapTraits } from './types.js';

@@ -1,0 +1,270 @@
+/**
+ * Program commands of bpf(2): `BPF_PROG_LOAD`, `BPF_PROG_TEST_RUN`, `BPF_PROG_ATTACH`,
+ * `BPF_PROG_DETACH`, `BPF_PROG_QUERY`, `BPF_PROG_BIND_MAP`.
+ * @module
+ */
+import { TsbpfError } from '../errors.js';
+import { attr, bpfCall, bpfRaw } from './attr.js';
+import { BpfCmd } from './constants.js';
+import { bpfError } from './errors.js';
+import { Fd } from './fd.js';
+import { NativeBuffer, hostLittleEndian } from './memory.js';
+
+/** Fields of the `BPF_PROG_LOAD` struct of `union bpf_attr`; arrays are passed as bytes. */
+export interface ProgLoadAttr {
+  prog_type: number;
+  /** Encoded `struct bpf_insn` array (8 bytes each, host byte order). */
+  insns: Uint8Array;
+  license: string;
+  /** 0 = no log; 1 = verifier log; 2 = verbose; 4 = stats. */
+  log_level?: number;
+  /** Log buffer size in bytes; tsbpf allocates it. Capped at `UINT32_MAX >> 2`. */
+  log_size?: number;
+  kern_version?: number;
+  prog_flags?: number;
+  prog_name?: string;
+  prog_ifindex?: number;
+  expected_attach_type?: number;
+  prog_btf_fd?: number;
+  func_info_rec_size?: number;
+  func_info?: Uint8Array;
+  line_info_rec_size?: number;
+  line_info?: Uint8Array;
+  attach_btf_id?: number;
+  /** Also `attach_btf_obj_fd` (same slot). */
+  attach_prog_fd?: number;
+  /** `fd_array`: map fds referenced by index (BPF_PSEUDO_MAP_IDX). */
+  fd_array?: number[];
+  core_relo_rec_size?: number;
+  core_relos?: Uint8Array;
+  prog_token_fd?: number;
+}
+
+/** What `BPF_PROG_LOAD` produced: an fd, or an errno; plus the verifier log. */
+export interface ProgLoadResult {
+  /** The program's fd (owned by the caller), or undefined on failure. */
+  fd: Fd | undefined;
+  /** 0 on success, else the errno. */
+  errno: number;
+  /** The log text the kernel wrote ('' without a log buffer). */
+  log: string;
+  /** `log_true_size` (6.4+): the size the full log needs, 0 when unknown. */
+  logTrueSize: number;
+}
+
+const PROG_LOAD_SIZE = 148;
+const LOG_MAX = 0xffff_ffff >>> 2;
+
+/**
+ * `BPF_PROG_LOAD` without throwing on a kernel refusal: the caller turns errno + log into its
+ * own error (a verifier error, a retry on ENOSPC with `logTrueSize`, a feature probe answer).
+ */
+export function progLoadRaw(p: ProgLoadAttr): ProgLoadResult {
+  if (p.insns.length % 8 !== 0) throw new TsbpfError(`insns length ${p.insns.length} is not a multiple of 8 (struct bpf_insn)`);
+  const logSize = Math.min(p.log_size ?? 0, LOG_MAX);
+  const enc = new TextEncoder();
+  const lic = enc.encode(p.license + '\0');
+  const parts: Uint8Array[] = [p.insns, lic, p.func_info ?? new Uint8Array(0), p.line_info ?? new Uint8Array(0), p.core_relos ?? new Uint8Array(0)];
+  const fdArr = p.fd_array ?? [];
+  // One native block: insns | license | func_info | line_info | core_relos | fd_array | log.
+  const offs: number[] = [];
+  let total = 0;
+  for (const x of parts) {
+    offs.push(total);
+    total += (x.length + 7) & ~7;
+  }
+  const fdOff = total;
+  total += fdArr.length * 4;
+  const logOff = (total + 7) & ~7;
+  total = logOff + logSize;
+  const mem = new NativeBuffer(total);
+  try {
+    parts.forEach((x, i) => mem.bytes.set(x, offs[i]!));
+    fdArr.forEach((fd, i) => mem.view.setInt32(fdOff + i * 4, fd, hostLittleEndian));
+    if (logSize) mem.bytes[logOff] = 0;
+    const a = attr(PROG_LOAD_SIZE)
+      .u32(0, p.prog_type)
+      .u32(4, p.insns.length / 8)
+      .ptr(8, mem.at(offs[0]!))
+      .ptr(16, mem.at(offs[1]!));
+    if (logSize) a.u32(24, p.log_level ?? 1).u32(28, logSize).ptr(32, mem.at(logOff));
+    a.u32(40, p.kern_version ?? 0).u32(44, p.prog_flags ?? 0);
+    if (p.prog_name) a.str(48, p.prog_name, 16);
+    a.u32(64, p.prog_ifindex ?? 0)
+      .u32(68, p.expected_attach_type ?? 0)
+      .u32(72, p.prog_btf_fd ?? 0);
+    if (p.func_info?.length) {
+      a.u32(76, p.func_info_rec_size ?? 8).ptr(80, mem.at(offs[2]!)).u32(88, p.func_info.length / (p.func_info_rec_size ?? 8));
+    }
+    if (p.line_info?.length) {
+      a.u32(92, p.line_info_rec_size ?? 16).ptr(96, mem.at(offs[3]!)).u32(104, p.line_info.length / (p.line_info_rec_size ?? 16));
+    }
+    a.u32(108, p.attach_btf_id ?? 0).u32(112, p.attach_prog_fd ?? 0);
+    if (p.core_relos?.length) {
+      const rs = p.core_relo_rec_size ?? 16;
+      a.u32(116, p.core_relos.length / rs).ptr(128, mem.at(offs[4]!)).u32(136, rs);
+    }
+    if (fdArr.length) a.ptr(120, mem.at(fdOff));
+    if (p.prog_token_fd) a.i32(144, p.prog_token_fd);
+    // Older kernels reject unknown non-zero tail bytes; everything past 140 is only set when asked.
+    const size = p.prog_token_fd ? 148 : 144;
+    const r = bpfRaw(BpfCmd.PROG_LOAD, size);
+    let log = '';
+    if (logSize) {
+      const b = mem.bytes.subarray(logOff, logOff + logSize);
+      const end = b.indexOf(0);
+      log = new TextDecoder().decode(end < 0 ? b : b.subarray(0, end));
+    }
+    const logTrueSize = a.getU32(140);
+    if (r < 0) return { fd: undefined, errno: -r, log, logTrueSize };
+    return { fd: new Fd(r), errno: 0, log, logTrueSize };
+  } finally {
+    mem.free();
+  }
+}
+
+/** `BPF_PROG_LOAD`, throwing `BpfError` on failure (the log, if any, is in the message's cause). */
+export function progLoad(p: ProgLoadAttr): Fd {
+  const r = progLoadRaw(p);
+  if (r.fd) return r.fd;
+  const e = bpfError('BPF_PROG_LOAD', r.errno);
+  if (r.log) Object.assign(e, { log: r.log });
+  throw e;
+}
+
+/** Arguments and results of `BPF_PROG_TEST_RUN`. */
+export interface ProgTestRunAttr {
+  prog_fd: number;
+  data_in?: Uint8Array;
+  /** Size of the output buffer for packet data (0 = none). */
+  data_size_out?: number;
+  ctx_in?: Uint8Array;
+  ctx_size_out?: number;
+  repeat?: number;
+  flags?: number;
+  cpu?: number;
+  batch_size?: number;
+}
+
+/** What `BPF_PROG_TEST_RUN` returned. */
+export interface ProgTestRunResult {
+  retval: number;
+  /** `duration`: mean ns per run. */
+  duration: number;
+  dataOut: Uint8Array;
+  ctxOut: Uint8Array;
+}
+
+const TEST_RUN_SIZE = 80;
+
+/** `BPF_PROG_TEST_RUN`: runs the program once or `repeat` times on the given input. */
+export function progTestRun(t: ProgTestRunAttr): ProgTestRunResult {
+  const din = t.data_in ?? new Uint8Array(0);
+  const cin = t.ctx_in ?? new Uint8Array(0);
+  const dout = t.data_size_out ?? 0;
+  const cout = t.ctx_size_out ?? 0;
+  const o1 = (din.length + 7) & ~7;
+  const o2 = o1 + ((dout + 7) & ~7);
+  const o3 = o2 + ((cin.length + 7) & ~7);
+  const mem = new NativeBuffer(o3 + cout);
+  try {
+    mem.bytes.fill(0);
+    mem.bytes.set(din, 0);
+    mem.bytes.set(cin, o2);
+    const a = attr(TEST_RUN_SIZE).u32(0, t.prog_fd);
+    if (din.length) a.u32(8, din.length).ptr(16, mem.ptr);
+    if (dout) a.u32(12, dout).ptr(24, mem.at(o1));
+    a.u32(32, t.repeat ?? 0);
+    if (cin.length) a.u32(40, cin.length).ptr(48, mem.at(o2));
+    if (cout) a.u32(44, cout).ptr(56, mem.at(o3));
+    a.u32(64, t.flags ?? 0).u32(68, t.cpu ?? 0).u32(72, t.batch_size ?? 0);
+    bpfCall(BpfCmd.PROG_TEST_RUN, TEST_RUN_SIZE);
+    const dlen = Math.min(a.getU32(12), dout);
+    const clen = Math.min(a.getU32(44), cout);
+    return {
+      retval: a.getU32(4),
+      duration: a.getU32(36),
+      dataOut: mem.bytes.slice(o1, o1 + dlen),
+      ctxOut: mem.bytes.slice(o3, o3 + clen),
+    };
+  } finally {
+    mem.free();
+  }
+}
+
+/** Fields of the `BPF_PROG_ATTACH`/`BPF_PROG_DETACH` struct. */
+export interface ProgAttachAttr {
+  /** `target_fd` (a cgroup, netns, sockmap fd) or `target_ifindex`. */
+  target_fd: number;
+  attach_bpf_fd: number;
+  attach_type: number;
+  attach_flags?: number;
+  replace_bpf_fd?: number;
+  /** Also `relative_id`. */
+  relative_fd?: number;
+  expected_revision?: bigint;
+}
+
+const ATTACH_SIZE = 32;
+
+function attachAttr(p: ProgAttachAttr): number {
+  attr(ATTACH_SIZE)
+    .u32(0, p.target_fd)
+    .u32(4, p.attach_bpf_fd)
+    .u32(8, p.attach_type)
+    .u32(12, p.attach_flags ?? 0)
+    .u32(16, p.replace_bpf_fd ?? 0)
+    .u32(20, p.relative_fd ?? 0)
+    .u64(24, p.expected_revision ?? 0n);
+  return p.relative_fd || p.expected_revision ? 32 : 20;
+}
+
+/** `BPF_PROG_ATTACH`. */
+export function progAttach(p: ProgAttachAttr): void {
+  bpfCall(BpfCmd.PROG_ATTACH, attachAttr(p));
+}
+
+/** `BPF_PROG_DETACH`. */
+export function progDetach(p: ProgAttachAttr): void {
+  bpfCall(BpfCmd.PROG_DETACH, attachAttr(p));
+}
+
+/** Result of `BPF_PROG_QUERY`. */
+export interface ProgQueryResult {
+  attachFlags: number;
+  progIds: number[];
+  progAttachFlags: number[];
+  linkIds: number[];
+  revision: bigint;
+}
+
+const QUERY_SIZE = 64;
+
+/** `BPF_PROG_QUERY`: programs attached to `targetFd` for `attachType` (up to `max`). */
+export function progQuery(targetFd: number, attachType: number, queryFlags = 0, max = 64): ProgQueryResult {
+  const mem = new NativeBuffer(max * 4 * 3);
+  try {
+    mem.bytes.fill(0);
+    const a = attr(QUERY_SIZE)
+      .u32(0, targetFd)
+      .u32(4, attachType)
+      .u32(8, queryFlags)
+      .ptr(16, mem.ptr)
+      .u32(24, max)
+      .ptr(32, mem.at(max * 4))
+      .ptr(40, mem.at(max * 8));
+    bpfCall(BpfCmd.PROG_QUERY, QUERY_SIZE);
+    const n = Math.min(a.getU32(24), max);
+    const le = hostLittleEndian;
+    const read = (base: number) => Array.from({ length: n }, (_, i) => mem.view.getUint32(base + i * 4, le));
+    return { attachFlags: a.getU32(12), progIds: read(0), progAttachFlags: read(max * 4), linkIds: read(max * 8), revision: a.getU64(56) };
+  } finally {
+    mem.free();
+  }
+}
+
+/** `BPF_PROG_BIND_MAP`: keeps `mapFd` alive as long as the program (e.g. `.rodata` metadata). */
+export function progBindMap(progFd: number, mapFd: number, flags = 0): void {
+  attr(12).u32(0, progFd).u32(4, mapFd).u32(8, flags);
+  bpfCall(BpfCmd.PROG_BIND_MAP, 12);
+}
