@@ -1,0 +1,93 @@
+/**
+ * Linking a program with its subprograms.
+ *
+ * The kernel loads one instruction array per program, so every subprogram a program calls
+ * (directly, through another subprogram, or as a callback passed to `bpf_loop` and friends)
+ * is appended after the program's own instructions, once, in the order first reached.
+ * libbpf does the same per program in `bpf_object__reloc_code`; a subprogram used by two
+ * programs is copied into both.
+ *
+ * Calls and callback addresses are kept as references by name until the instructions are
+ * encoded: {@link resolveCalls} then writes each `imm` as the distance the kernel expects,
+ * `target_slot - (slot + 1)`, for both `call` (`BPF_PSEUDO_CALL`) and `ld_imm64`
+ * (`BPF_PSEUDO_FUNC`). Keeping names rather than numbers lets a spec be edited (an
+ * instruction inserted) without breaking its calls.
+ * @module
+ */
+import { BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, setImm64, slotCount } from '../asm/index.js';
+import { ObjectError } from './errors.js';
+import type { ElfFunction } from './functions.js';
+import type { ProgramInstruction } from './spec.js';
+
+function copy(insn: ProgramInstruction): ProgramInstruction {
+  const c: ProgramInstruction = { ...insn };
+  if (insn.reference) c.reference = { ...insn.reference };
+  return c;
+}
+
+/**
+ * The instructions of program `main`: its own, then every function it reaches.
+ * @throws {@link ObjectError} when a call names a function that does not exist, or a program
+ *   (a function outside `.text`) is called as a subprogram.
+ */
+export function linkProgram(main: ElfFunction, functions: ReadonlyMap<string, ElfFunction>): ProgramInstruction[] {
+  const out: ProgramInstruction[] = [];
+  const included = new Set<string>();
+  const queue: ElfFunction[] = [main];
+  included.add(main.name);
+  while (queue.length > 0) {
+    const f = queue.shift()!;
+    for (const insn of f.instructions) {
+      const c = copy(insn);
+      out.push(c);
+      const ref = c.reference;
+      if (!ref || (ref.kind !== 'call' && ref.kind !== 'func')) continue;
+      if (included.has(ref.func)) continue;
+      const callee = functions.get(ref.func);
+      if (!callee) {
+        throw new ObjectError(`call to missing function '${ref.func}'`, { program: main.name, symbol: ref.func });
+      }
+      if (callee.isProgram) {
+        throw new ObjectError(`calls '${ref.func}', which is a program in section '${callee.section.name}', not a subprogram in '.text'`, {
+          program: main.name,
+          symbol: ref.func,
+        });
+      }
+      included.add(ref.func);
+      queue.push(callee);
+    }
+  }
+  return out;
+}
+
+/**
+ * Writes the `imm` of every `call`/`ld_imm64` that refers to a function by name, from the
+ * `func` markers of `insns`. Mutates `insns` (the loader calls it on its own copy).
+ * @throws {@link ObjectError} when a referenced function is not among `insns`.
+ */
+export function resolveCalls(insns: ProgramInstruction[], program: string): void {
+  const startOf = new Map<string, number>();
+  const slotOf: number[] = [];
+  let slot = 0;
+  for (const insn of insns) {
+    slotOf.push(slot);
+    if (insn.func !== undefined) startOf.set(insn.func, slot);
+    slot += slotCount(insn);
+  }
+  insns.forEach((insn, i) => {
+    const ref = insn.reference;
+    if (!ref || (ref.kind !== 'call' && ref.kind !== 'func')) return;
+    const target = startOf.get(ref.func);
+    if (target === undefined) {
+      throw new ObjectError(`function '${ref.func}' is not linked into this program`, { program, insn: slotOf[i], symbol: ref.func });
+    }
+    const distance = target - (slotOf[i]! + 1);
+    if (ref.kind === 'call') {
+      insn.src = BPF_PSEUDO_CALL;
+      insn.imm = distance;
+    } else {
+      insn.src = BPF_PSEUDO_FUNC;
+      setImm64(insn, BigInt.asUintN(64, BigInt(distance)) & 0xffffffffn);
+    }
+  });
+}
