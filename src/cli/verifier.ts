@@ -1,0 +1,76 @@
+/**
+ * `tsbpf verifier explain LOGFILE [--object OBJ] [--json]`: explains a verifier log captured
+ * elsewhere: the raw log (e.g. from `BPF_PROG_LOAD`'s log buffer) or a tool's whole output
+ * (libbpf and bpftool print the log between `-- BEGIN PROG LOAD LOG --` and
+ * `-- END PROG LOAD LOG --`; each program's log there is explained). `-` reads stdin.
+ *
+ * `--object OBJ` (C locations from the object's `.BTF.ext` line_info) is not available yet:
+ * it needs the line_info decoder of `src/btf`. Without it, locations come from the log's own
+ * source comments, which the kernel prints when the program was loaded with line info (as
+ * libbpf and bpftool do).
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { NotSupportedError, TsbpfError } from '../errors.js';
+import { explain, extractVerifierLogs, formatExplanation, type Explanation } from '../verifier-log/index.js';
+import { UsageError, type CliCommand } from './command.js';
+
+async function readLogFile(path: string): Promise<string> {
+  try {
+    if (path === '-') {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    }
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new TsbpfError(`cannot read '${path}': ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** JSON shape of one explained log (bigints in register states become strings). */
+function toJson(program: string | undefined, e: Explanation): unknown {
+  return { ...(program !== undefined ? { program } : {}), ...e };
+}
+
+/** The `verifier` commands (`verifier explain`). */
+export const verifierCommands: CliCommand[] = [
+  {
+    path: ['verifier', 'explain'],
+    summary: 'Explain a verifier log (raw, or libbpf/bpftool output): C line, cause, register history, fix',
+    usage: 'LOGFILE [--object OBJ] [--truncated] [--json]',
+    async run(argv, io) {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: {
+          json: { type: 'boolean', short: 'j' },
+          object: { type: 'string' },
+          truncated: { type: 'boolean' },
+        },
+        allowPositionals: true,
+      });
+      if (positionals.length !== 1) throw new UsageError('expected exactly one log file');
+      if (values.object !== undefined) {
+        throw new NotSupportedError("'--object' (source lines from .BTF.ext line_info) in this version of tsbpf");
+      }
+      const text = await readLogFile(positionals[0]!);
+      const logs = extractVerifierLogs(text);
+      const results = logs.map((l) => ({
+        program: l.program,
+        explanation: explain(l.log, values.truncated ? { truncated: true } : {}),
+      }));
+      if (values.json) {
+        const json = results.map((r) => toJson(r.program, r.explanation));
+        io.out(JSON.stringify(json.length === 1 ? json[0] : json, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+      } else {
+        io.out(
+          results
+            .map((r) => (r.program !== undefined ? `program '${r.program}':\n` : '') + formatExplanation(r.explanation))
+            .join('\n\n'),
+        );
+      }
+      return 0;
+    },
+  },
+];
