@@ -18,7 +18,9 @@ import {
   sectionTypeNames,
   type ElfFile,
 } from '../elf/index.js';
-import { TsbpfError } from '../errors.js';
+import { ParseError, TsbpfError } from '../errors.js';
+import { parseObject, type ObjectSpec, type Reference } from '../object/index.js';
+import { attachTypeName, mapTypeName, progTypeName } from '../uapi/bpf.js';
 import { UsageError, type CliCommand } from './command.js';
 
 /** Size of one BPF instruction slot (`struct bpf_insn`). */
@@ -31,6 +33,69 @@ export interface ObjectSummary {
   programs: { section: string; name: string; offset: number; insns: number; kind: 'program' | 'subprog'; bind: string }[];
   maps: { section: string; name: string; offset: number; size: number }[];
   relocations: { section: string; entries: { offset: number; insn?: number; type: string; symbol: string }[] }[];
+  /** The object model's view (`parseObject`), or why it could not be built. */
+  spec?: SpecSummary | { error: string };
+}
+
+/** What `parseObject` makes of the object: typed programs, maps, references. */
+export interface SpecSummary {
+  name: string;
+  programs: {
+    name: string;
+    section: string;
+    type: string;
+    expectedAttachType: string | undefined;
+    attachTarget: string | undefined;
+    insns: number;
+    functions: string[];
+    references: string[];
+  }[];
+  maps: { name: string; type: string; keySize: number; valueSize: number; maxEntries: number; flags: number; section: string }[];
+  externs: { name: string; kind: string; weak: boolean }[];
+}
+
+function describeReference(r: Reference): string {
+  switch (r.kind) {
+    case 'map':
+      return `map ${r.map}`;
+    case 'data':
+      return `data ${r.map}+${r.offset}`;
+    case 'call':
+      return `call ${r.func}`;
+    case 'func':
+      return `func ${r.func}`;
+    case 'kfunc':
+      return `kfunc ${r.name}${r.weak ? ' (weak)' : ''}`;
+    case 'ksym':
+      return `ksym ${r.name}${r.weak ? ' (weak)' : ''}`;
+  }
+}
+
+/** Summarises an {@link ObjectSpec} for `object show`. */
+export function summarizeSpec(spec: ObjectSpec): SpecSummary {
+  return {
+    name: spec.name,
+    programs: [...spec.programs.values()].map((p) => ({
+      name: p.name,
+      section: p.section,
+      type: progTypeName[p.type] ?? `unspec (no section convention matches '${p.section}')`,
+      expectedAttachType: p.expectedAttachType ? (attachTypeName[p.expectedAttachType] ?? String(p.expectedAttachType)) : undefined,
+      attachTarget: p.attachTarget,
+      insns: p.instructions.length,
+      functions: p.instructions.flatMap((i) => (i.func ? [i.func] : [])),
+      references: [...new Set(p.instructions.flatMap((i) => (i.reference ? [describeReference(i.reference)] : [])))],
+    })),
+    maps: [...spec.maps.values()].map((m) => ({
+      name: m.name,
+      type: mapTypeName[m.type] ?? String(m.type),
+      keySize: m.keySize,
+      valueSize: m.valueSize,
+      maxEntries: m.maxEntries,
+      flags: m.flags,
+      section: m.section,
+    })),
+    externs: spec.externs.map((e) => ({ name: e.name, kind: e.kind, weak: e.weak })),
+  };
 }
 
 const bindNames: Record<number, string> = { [STB_LOCAL]: 'local', [STB_GLOBAL]: 'global', [STB_WEAK]: 'weak' };
@@ -84,7 +149,15 @@ export function summarizeObject(elf: ElfFile, file: string): ObjectSummary {
       }),
     };
   });
-  return { file, endian: elf.littleEndian ? 'little' : 'big', sections, programs, maps, relocations };
+  let spec: ObjectSummary['spec'];
+  try {
+    spec = summarizeSpec(parseObject(elf.bytes, { fileName: file }));
+  } catch (e) {
+    // The ELF view stays useful when the object model cannot be built: show both.
+    if (!(e instanceof ParseError)) throw e;
+    spec = { error: e.message };
+  }
+  return { file, endian: elf.littleEndian ? 'little' : 'big', sections, programs, maps, relocations, spec };
 }
 
 function sectionFlags(flags: bigint): string {
@@ -129,7 +202,24 @@ export function formatObjectSummary(o: ObjectSummary): string {
       out.push(`    ${at.padEnd(10)} ${e.type.padEnd(18)} ${e.symbol}`);
     }
   }
+  if (o.spec) out.push('', ...formatSpec(o.spec));
   return out.join('\n');
+}
+
+function formatSpec(spec: SpecSummary | { error: string }): string[] {
+  if ('error' in spec) return ['object model: cannot be built:', `  ${spec.error}`];
+  const out = [`object '${spec.name}':`];
+  for (const p of spec.programs) {
+    const attach = [p.expectedAttachType && `attach ${p.expectedAttachType}`, p.attachTarget && `target ${p.attachTarget}`].filter(Boolean).join('  ');
+    out.push(`  prog ${p.name}: ${p.type}${attach ? '  ' + attach : ''}  insns ${p.insns}`);
+    if (p.functions.length > 1) out.push(`    subprograms: ${p.functions.slice(1).join(', ')}`);
+    if (p.references.length) out.push(`    references: ${p.references.join(', ')}`);
+  }
+  for (const m of spec.maps) {
+    out.push(`  map ${m.name}: ${m.type}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}${m.flags ? `  flags 0x${m.flags.toString(16)}` : ''}`);
+  }
+  for (const e of spec.externs) out.push(`  extern ${e.name}: ${e.kind}${e.weak ? ' (weak)' : ''}`);
+  return out;
 }
 
 async function readObject(path: string): Promise<Uint8Array> {

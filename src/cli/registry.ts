@@ -5,7 +5,21 @@
  */
 import type { CliCommand } from './command.js';
 import { objectCommands } from './object.js';
+import { coreCommands } from './core.js';
+import { btfCommands } from './btf.js';
+import { verifierCommands } from './verifier.js';
+import { mapCommands } from './map.js';
+import { progCommands } from './prog.js';
+import { linkCommands } from './link.js';
+import { featureCommands } from './feature.js';
 
 export const commands: CliCommand[] = [
   ...objectCommands,
+  ...coreCommands,
+  ...btfCommands,
+  ...verifierCommands,
+  ...mapCommands,
+  ...progCommands,
+  ...linkCommands,
+  ...featureCommands,
 ];

@@ -24,6 +24,17 @@ describe('tsbpf CLI', () => {
     expect(r.out).toMatch(/^programs:\n {2}socket +tail_a +insns 2 +offset 0\n {2}socket +use_maps +insns 60 +offset 16$/m);
     expect(r.out).toMatch(/^ {2}counts +section \.maps/m);
     expect(r.out).toMatch(/^ {4}insn 56 +R_BPF_64_64 +jumps$/m);
+    // The object model's view: typed programs and maps.
+    expect(r.out).toMatch(/^ {2}prog use_maps: socket_filter {2}insns 54\n {4}references: map counts, map array, map percpu, map jumps$/m);
+    expect(r.out).toMatch(/^ {2}map outer: array_of_maps {2}key 4B {2}value 4B {2}max_entries 4$/m);
+  });
+
+  it('object show names subprograms, attach types and targets', async () => {
+    const subprogs = await run(['object', 'show', fixturePath('subprogs')]);
+    expect(subprogs.out).toMatch(/^ {2}prog first: xdp {2}attach xdp {2}insns 24\n {4}subprograms: loop_cb, add\n {4}references: func loop_cb, call add$/m);
+    const sections = await run(['object', 'show', fixturePath('sections'), '--json']);
+    const tp = JSON.parse(sections.out).spec.programs.find((p: { name: string }) => p.name === 'tp_exec');
+    expect(tp).toMatchObject({ type: 'tracepoint', attachTarget: 'sched/sched_process_exec' });
   });
 
   it('object show --json gives the same data as JSON', async () => {

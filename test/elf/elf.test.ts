@@ -26,7 +26,10 @@ describe('parseElf on the fixtures', () => {
       expect(elf.header.type).toBe(ET_REL);
       expect(elf.littleEndian).toBe(f.endian === 'bpfel');
       expect(elf.section('.symtab')?.type).toBe(SHT_SYMTAB);
-      expect(elf.section('license')?.data.length).toBeGreaterThan(0);
+      // Every fixture with code declares a license; CO-RE target fixtures hold only BTF.
+      if (elf.sections.some((s) => s.name !== '.text' && (s.flags & 0x4n) !== 0n)) {
+        expect(elf.section('license')?.data.length, f.file).toBeGreaterThan(0);
+      }
     }
   });
 
