@@ -6,23 +6,13 @@
  * parsed on top of vmlinux, as bpftool does; `--base-btf FILE` names the base explicitly.
  * @module
  */
-import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { btfFromElf, dumpC, parseBtf, rawDumpChunks, rawJsonChunks, type Btf } from '../btf/index.js';
 import { BtfError } from '../btf/errors.js';
 import { parseElf } from '../elf/index.js';
-import { TsbpfError } from '../errors.js';
 import { UsageError, type CliCommand } from './command.js';
-
-async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    const b = await readFile(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch (e) {
-    throw new TsbpfError(`cannot read '${path}': ${(e as Error).message}`, { cause: e });
-  }
-}
+import { readInputFile } from './files.js';
 
 function isRawBtf(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && ((bytes[0] === 0x9f && bytes[1] === 0xeb) || (bytes[0] === 0xeb && bytes[1] === 0x9f));
@@ -33,7 +23,7 @@ function isRawBtf(bytes: Uint8Array): boolean {
  * a file in `/sys/kernel/btf/` other than `vmlinux` gets `/sys/kernel/btf/vmlinux`.
  */
 export async function loadBtfFile(path: string, basePath?: string): Promise<Btf> {
-  const bytes = await readBytes(path);
+  const bytes = readInputFile(path);
   if (basePath === undefined && dirname(path) === '/sys/kernel/btf' && basename(path) !== 'vmlinux') {
     basePath = '/sys/kernel/btf/vmlinux';
   }

@@ -6,7 +6,7 @@
  * target candidate and its access path, old -> new value, or why it is poisoned.
  * @module
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { btfFromElf, KERNEL_BTF_DIR, parseBtf, readKernelBtf, readModuleBtf, type Btf } from '../btf/index.js';
 import { computeFixups, formatSourceLine, type CoreFixup, type CoreTarget } from '../core/index.js';
@@ -14,15 +14,7 @@ import { parseElf } from '../elf/index.js';
 import { TsbpfError } from '../errors.js';
 import { objectNameFromPath, parseObject } from '../object/index.js';
 import { UsageError, type CliCommand } from './command.js';
-
-function readBytes(path: string): Uint8Array {
-  try {
-    const b = readFileSync(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch (e) {
-    throw new TsbpfError(`cannot read '${path}': ${(e as Error).message}`, { cause: e });
-  }
-}
+import { readInputFile } from './files.js';
 
 /** The target BTF: a file (raw BTF or an ELF object's `.BTF`), or the running kernel's. */
 function readTarget(path: string | undefined): CoreTarget {
@@ -40,7 +32,7 @@ function readTarget(path: string | undefined): CoreTarget {
       .map((m) => readModuleBtf(m, vmlinux));
     return { vmlinux, modules };
   }
-  const bytes = readBytes(path);
+  const bytes = readInputFile(path);
   if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
     const btf = btfFromElf(parseElf(bytes))?.btf;
     if (!btf) throw new TsbpfError(`'${path}' has no .BTF section`);
@@ -112,7 +104,7 @@ export const coreCommands: CliCommand[] = [
       });
       if (positionals.length !== 1) throw new UsageError('expected exactly one object file');
       const path = positionals[0]!;
-      const spec = parseObject(readBytes(path), { name: objectNameFromPath(path) });
+      const spec = parseObject(readInputFile(path), { name: objectNameFromPath(path) });
       const fixups = computeFixups(spec, readTarget(values.btf));
       io.out(values.json ? JSON.stringify(fixups.map(fixupJson)) : formatFixups(fixups));
       return 0;

@@ -4,7 +4,6 @@
  * legacy `maps` section) and relocations.
  * @module
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   bpfRelocationNames,
@@ -18,10 +17,11 @@ import {
   sectionTypeNames,
   type ElfFile,
 } from '../elf/index.js';
-import { ParseError, TsbpfError } from '../errors.js';
+import { ParseError } from '../errors.js';
 import { parseObject, type ObjectSpec, type Reference } from '../object/index.js';
 import { attachTypeName, mapTypeName, progTypeName } from '../uapi/bpf.js';
 import { UsageError, type CliCommand } from './command.js';
+import { readInputFile } from './files.js';
 
 /** Size of one BPF instruction slot (`struct bpf_insn`). */
 const INSN_SIZE = 8;
@@ -222,14 +222,6 @@ function formatSpec(spec: SpecSummary | { error: string }): string[] {
   return out;
 }
 
-async function readObject(path: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new TsbpfError(`cannot read '${path}': ${(e as Error).message}`, { cause: e });
-  }
-}
-
 export const objectCommands: CliCommand[] = [
   {
     path: ['object', 'show'],
@@ -243,7 +235,7 @@ export const objectCommands: CliCommand[] = [
       });
       if (positionals.length !== 1) throw new UsageError('expected exactly one object file');
       const path = positionals[0]!;
-      const summary = summarizeObject(parseElf(await readObject(path)), path);
+      const summary = summarizeObject(parseElf(readInputFile(path)), path);
       io.out(values.json ? JSON.stringify(summary) : formatObjectSummary(summary));
       return 0;
     },

@@ -10,24 +10,11 @@
  * libbpf and bpftool do).
  * @module
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { NotSupportedError, TsbpfError } from '../errors.js';
 import { explain, extractVerifierLogs, formatExplanation, type Explanation } from '../verifier-log/index.js';
 import { UsageError, type CliCommand } from './command.js';
-
-async function readLogFile(path: string): Promise<string> {
-  try {
-    if (path === '-') {
-      const chunks: Buffer[] = [];
-      for await (const c of process.stdin) chunks.push(c as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
-    }
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    throw new TsbpfError(`cannot read '${path}': ${(e as Error).message}`, { cause: e });
-  }
-}
+import { readInputText } from './files.js';
 
 /** JSON shape of one explained log (bigints in register states become strings). */
 function toJson(program: string | undefined, e: Explanation): unknown {
@@ -54,7 +41,7 @@ export const verifierCommands: CliCommand[] = [
       if (values.object !== undefined) {
         throw new NotSupportedError("'--object' (source lines from .BTF.ext line_info) in this version of tsbpf");
       }
-      const text = await readLogFile(positionals[0]!);
+      const text = readInputText(positionals[0]!);
       const logs = extractVerifierLogs(text);
       const results = logs.map((l) => ({
         program: l.program,

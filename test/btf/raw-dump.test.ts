@@ -3,21 +3,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/command.js';
 import { describeWithTool } from '../helpers/env.js';
 import { allFixtures, readFixture } from '../helpers/fixtures.js';
 import { encodeBtf, parseBtf, StringTable, type BtfType } from '../../src/btf/index.js';
 import { parseElf } from '../../src/elf/index.js';
-
-/** Runs the tsbpf CLI in-process and collects what it prints. */
-async function tsbpf(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (t) => out.push(t.endsWith('\n') ? t : t + '\n'), err: (t) => err.push(t) };
-  const code = await main(argv, io);
-  return { code, out: out.join(''), err: err.join('') };
-}
+import { runCli as tsbpf } from '../helpers/cli.js';
 
 function bpftool(args: string[]): string {
   return execFileSync('bpftool', args, { encoding: 'utf8', maxBuffer: 256 << 20 });

@@ -1,15 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { fixturePath } from '../helpers/fixtures.js';
-
-function run(argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const io = { out: (t: string) => void (out += t + '\n'), err: (t: string) => void (err += t + '\n') };
-  // main is async; the tests await it through the returned promise.
-  return main(argv, io).then((code) => ({ code, out, err })) as never;
-}
+import { runCli as run } from '../helpers/cli.js';
 
 describe('tsbpf CLI', () => {
   it('prints help listing its commands', async () => {

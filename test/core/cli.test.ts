@@ -1,15 +1,7 @@
 /** `tsbpf object core OBJ [--btf PATH] [--json]`. */
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { fixturePath } from '../helpers/fixtures.js';
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { out: (t: string) => void (out += t + '\n'), err: (t: string) => void (err += t + '\n') };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+import { runCli as run } from '../helpers/cli.js';
 
 describe('tsbpf object core', () => {
   const target = ['--btf', fixturePath('core_target_a')];

@@ -6,18 +6,13 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTool, describeKernel } from '../helpers/env.js';
-import { main } from '../../src/cli/main.js';
 import { BpfMap, u32Codec, u64Codec } from '../../src/maps/index.js';
 import { objPin, progLoad, ProgType, rawTracepointOpen, type Fd } from '../../src/syscall/index.js';
 import { exit, loadMapFd, movImm, program, returnImm } from '../../src/features/insns.js';
+import { runCli } from '../helpers/cli.js';
 import { ensureBpffs } from './kernel-objects.js';
 
-async function tsbpf(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => (out += t.endsWith('\n') ? t : t + '\n'), err: (t) => (err += t + '\n') });
-  return { code, out, err };
-}
+const tsbpf = (...argv: string[]) => runCli(argv);
 
 const bpftool = (...argv: string[]) => execFileSync('bpftool', argv, { encoding: 'utf8' });
 

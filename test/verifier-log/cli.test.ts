@@ -8,19 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { explain, extractVerifierLogs } from '../../src/verifier-log/index.js';
 import { describeKernel, describeWithTool } from '../helpers/env.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { failLine, logsDir, readLog } from './helpers.js';
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { out: (t: string) => void (out += t + '\n'), err: (t: string) => void (err += t + '\n') };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+import { runCli as run } from '../helpers/cli.js';
 
 describe('tsbpf verifier explain', () => {
   it('explains a raw log: C line, explanation, fix, register history, key lines', async () => {
