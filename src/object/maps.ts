@@ -148,6 +148,13 @@ function parseBtfMapDef(btf: Btf, def: BtfComposite, name: string, section: stri
         throw new ObjectError(`map '${name}': unknown attribute '${m.name}'`, { section, symbol: name });
     }
   }
+  if (spec.type === MapType.RINGBUF || spec.type === MapType.USER_RINGBUF) {
+    // Ring buffers have no keys or values for the kernel (ringbuf_map_alloc refuses sizes
+    // other than 0). A `__type(value, struct event)` is kept only as a hint of the record
+    // type, for decoding events; libbpf passes the size on and the kernel refuses the map.
+    spec.keySize = 0;
+    spec.valueSize = 0;
+  }
   return valuesBitOffset === undefined ? { spec } : { spec, valuesBitOffset };
 }
 

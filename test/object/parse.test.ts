@@ -14,7 +14,9 @@ import {
   type ProgramInstruction,
 } from '../../src/object/index.js';
 import { AttachType, MapFlags, MapType, ProgFlags, ProgType } from '../../src/uapi/bpf.js';
-import { allFixtures, readFixture } from '../helpers/fixtures.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { allFixtures, readFixture, repoRoot } from '../helpers/fixtures.js';
 import { applyMutations, mutations } from '../helpers/mutate.js';
 
 const parse = (name: string, endian: 'bpfel' | 'bpfeb' = 'bpfel') => parseObject(readFixture(name, endian), { fileName: `${name}.${endian}.o` });
@@ -102,6 +104,7 @@ describe('parseObject', () => {
       expect(lru.pinning).toBe(PinType.BY_NAME);
       expect(spec.maps.get('bloom')!.mapExtra).toBe(3n);
       expect(spec.maps.get('events')!.maxEntries).toBe(256 * 1024);
+      expect([spec.maps.get('events')!.keySize, spec.maps.get('events')!.valueSize]).toEqual([0, 0]);
       const outer = spec.maps.get('outer')!;
       expect(outer.type).toBe(MapType.ARRAY_OF_MAPS);
       expect(outer.valueSize).toBe(4);
@@ -201,6 +204,14 @@ describe('parseObject', () => {
       expect(ours.length, name).toBeGreaterThanOrEqual(2);
       expect(ours.map((e) => [e.name, e.offset, e.size]).sort()).toEqual(placed.map((p) => [p.name, p.offset, p.size]).sort());
     }
+  });
+
+  it('keeps __type(value, ...) of a ring buffer as a record-type hint, with the sizes the kernel wants', () => {
+    const bytes = new Uint8Array(readFileSync(join(repoRoot, 'examples', 'bpf', 'execsnoop.bpfel.o')));
+    const events = parseObject(bytes).maps.get('events')!;
+    expect(events.type).toBe(MapType.RINGBUF);
+    expect([events.keySize, events.valueSize]).toEqual([0, 0]);
+    expect(parseObject(bytes).btf!.type(events.valueTypeId).name).toBe('event');
   });
 
   it('names internal maps as libbpf does', () => {
