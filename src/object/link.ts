@@ -3,9 +3,9 @@
  *
  * The kernel loads one instruction array per program, so every subprogram a program calls
  * (directly, through another subprogram, or as a callback passed to `bpf_loop` and friends)
- * is appended after the program's own instructions, once, in the order first reached.
- * libbpf does the same per program in `bpf_object__reloc_code`; a subprogram used by two
- * programs is copied into both.
+ * is appended after the program's own instructions, once, depth first in the order calls
+ * are met, exactly as libbpf's `bpf_object__reloc_code` lays them out (so tsbpf and libbpf
+ * hand the kernel the same instructions). A subprogram used by two programs is copied into both.
  *
  * Calls and callback addresses are kept as references by name until the instructions are
  * encoded: {@link resolveCalls} then writes each `imm` as the distance the kernel expects,
@@ -32,17 +32,17 @@ function copy(insn: ProgramInstruction): ProgramInstruction {
  */
 export function linkProgram(main: ElfFunction, functions: ReadonlyMap<string, ElfFunction>): ProgramInstruction[] {
   const out: ProgramInstruction[] = [];
-  const included = new Set<string>();
-  const queue: ElfFunction[] = [main];
-  included.add(main.name);
-  while (queue.length > 0) {
-    const f = queue.shift()!;
-    for (const insn of f.instructions) {
-      const c = copy(insn);
-      out.push(c);
+  const included = new Set<string>([main.name]);
+  // As libbpf's bpf_object__reloc_code: a function is copied whole to the end, then its
+  // instructions are walked in order, and each callee not yet present is appended (and
+  // walked, recursively) the moment its first call is met. For main -> A, B and A -> B, C
+  // the layout is main, A, B, C. The order decides the instruction layout the kernel sees.
+  const append = (f: ElfFunction): void => {
+    const copied = f.instructions.map(copy);
+    out.push(...copied);
+    for (const c of copied) {
       const ref = c.reference;
-      if (!ref || (ref.kind !== 'call' && ref.kind !== 'func')) continue;
-      if (included.has(ref.func)) continue;
+      if (!ref || (ref.kind !== 'call' && ref.kind !== 'func') || included.has(ref.func)) continue;
       const callee = functions.get(ref.func);
       if (!callee) {
         throw new ObjectError(`call to missing function '${ref.func}'`, { program: main.name, symbol: ref.func });
@@ -54,9 +54,10 @@ export function linkProgram(main: ElfFunction, functions: ReadonlyMap<string, El
         });
       }
       included.add(ref.func);
-      queue.push(callee);
+      append(callee);
     }
-  }
+  };
+  append(main);
   return out;
 }
 

@@ -37,6 +37,10 @@ describe('tsbpf CLI', () => {
       'global_mul:subprog',
       'loop_cb:subprog',
       'add:subprog',
+      'a_mid:subprog',
+      'b_leaf:subprog',
+      'c_leaf:subprog',
+      'third:program',
       'first:program',
       'second:program',
     ]);

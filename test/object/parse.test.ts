@@ -148,6 +148,10 @@ describe('parseObject', () => {
     const second = spec.programs.get('second')!.instructions;
     expect(second.filter((i) => i.func).map((i) => i.func)).toEqual(['second', 'add', 'global_mul']);
 
+    // Depth first, as libbpf: a_mid's callee c_leaf comes before third's second callee b_leaf.
+    const third = spec.programs.get('third')!.instructions;
+    expect(third.filter((i) => i.func).map((i) => i.func)).toEqual(['third', 'a_mid', 'c_leaf', 'b_leaf']);
+
     const insns = first.map((i) => ({ ...i }));
     resolveCalls(insns, 'first');
     const slots: number[] = [];
