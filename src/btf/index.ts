@@ -8,6 +8,8 @@
  * - queries: {@link resolveType}, {@link sizeOf}, {@link alignOf}, {@link findMember}, ...
  * - output: bpftool's raw dump, a C header (`vmlinux.h`), and bytes again ({@link marshalBtf}),
  *   with the kernel-facing fixes a loader applies before `BPF_BTF_LOAD` ({@link sanitizeBtf}).
+ * - values: JS values <-> bytes by a BTF type ({@link valueCodec}), and bpftool's formatted
+ *   print of data by its type ({@link dumpBtfData}).
  * @module
  */
 export * from './errors.js';
@@ -21,3 +23,19 @@ export { KERNEL_BTF_DIR, readKernelBtf, readModuleBtf } from './kernel.js';
 export { CDumper, dumpC, dumpCString, type DumpCOptions } from './c-dump.js';
 export { StringTable, decodeAll, encodeBtf, marshalBtf, recordSize, type EncodeBtfOptions } from './marshal.js';
 export { ALL_BTF_FEATURES, compareExterns, sanitizeBtf, type BtfFeatures, type ExternPlacement, type SanitizedBtf, type SanitizeOptions } from './sanitize.js';
+export {
+  BtfValueCodec,
+  BtfValueError,
+  compileValueLayout,
+  cTypeName,
+  decodeValue,
+  encodeValue,
+  valueCodec,
+  type BtfValue,
+  type CompositeLayout,
+  type FieldLayout,
+  type IntLayout,
+  type ValueCodecOptions,
+  type ValueLayout,
+} from './value.js';
+export { BPFTOOL_COMPAT, dumpBtfData, JsonWriter, type DataDumpOptions } from './data-dump.js';

@@ -1,5 +1,8 @@
 /**
- * `tsbpf btf dump file PATH [format raw|c] [--json]`, as bpftool's `btf dump file`.
+ * `tsbpf btf dump file PATH | id N [format raw|c] [--json]`, as bpftool's `btf dump`.
+ *
+ * `id N` reads a BTF object the kernel holds (`BPF_BTF_GET_FD_BY_ID`, needs CAP_SYS_ADMIN):
+ * vmlinux, a module's (split on vmlinux, as bpftool does) or one loaded by a program.
  *
  * PATH is raw BTF (`/sys/kernel/btf/vmlinux`, starts with the BTF magic) or an ELF object
  * whose `.BTF` section is dumped. A module's BTF under `/sys/kernel/btf/` is split BTF and is
@@ -11,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { btfFromElf, dumpC, parseBtf, rawDumpChunks, rawJsonChunks, type Btf } from '../btf/index.js';
 import { BtfError } from '../btf/errors.js';
 import { parseElf } from '../elf/index.js';
+import { loadBtfById } from '../maps/kernel-btf.js';
 import { UsageError, type CliCommand } from './command.js';
 import { readInputFile } from './files.js';
 
@@ -38,16 +42,18 @@ export const btfCommands: CliCommand[] = [
   {
     path: ['btf', 'dump'],
     summary: 'Dump BTF from a raw BTF file or an object file, as bpftool does (raw text, JSON, or a C header)',
-    usage: 'file PATH [format raw|c] [--base-btf FILE] [--json]',
+    usage: 'file PATH | id N [format raw|c] [--base-btf FILE] [--json]',
     async run(argv, io) {
       const { values, positionals } = parseArgs({
         args: argv,
         options: { json: { type: 'boolean', short: 'j' }, 'base-btf': { type: 'string', short: 'B' } },
         allowPositionals: true,
       });
-      if (positionals[0] !== 'file') throw new UsageError(`unrecognized BTF source specifier: '${positionals[0] ?? ''}' (only 'file' is supported)`);
+      const source = positionals[0];
+      if (source !== 'file' && source !== 'id') throw new UsageError(`unrecognized BTF source specifier: '${source ?? ''}' (expected 'file' or 'id')`);
       const path = positionals[1];
-      if (path === undefined) throw new UsageError('expected a file path');
+      if (path === undefined) throw new UsageError(source === 'id' ? 'expected a BTF id' : 'expected a file path');
+      if (source === 'id' && !/^\d+$/.test(path)) throw new UsageError(`'${path}' is not an id`);
       let format = 'raw';
       for (let i = 2; i < positionals.length; i += 2) {
         if (positionals[i] !== 'format') throw new UsageError(`unrecognized option: '${positionals[i]}'`);
@@ -55,7 +61,10 @@ export const btfCommands: CliCommand[] = [
         if (f !== 'raw' && f !== 'c') throw new UsageError(`unrecognized format specifier: '${f ?? ''}', possible values: raw, c`);
         format = f;
       }
-      const btf = await loadBtfFile(path, values['base-btf']);
+      const btf =
+        source === 'id'
+          ? loadBtfById(Number(path), { base: values['base-btf'] !== undefined ? await loadBtfFile(values['base-btf']) : undefined }).btf
+          : await loadBtfFile(path, values['base-btf']);
       if (format === 'c') {
         if (values.json) throw new UsageError('JSON output for C-syntax dump is not supported');
         for (const chunk of dumpC(btf)) io.out(chunk);

@@ -2,12 +2,18 @@
  * `tsbpf map list|show|dump`: the kernel's maps, in bpftool's layout
  * (`21478: hash  name counts  flags 0x0` / `\tkey 4B  value 8B  max_entries 4  memlock 1360B`).
  * Listing every map walks ids, which needs CAP_SYS_ADMIN.
+ *
+ * `map dump` of a map with BTF prints keys and values by their types, as bpftool does: the
+ * text form is bpftool's pretty JSON (`[{ "key": 1, "value": { ... } }]`), and `--json` adds
+ * a `"formatted"` object next to the hex bytes of each entry.
  * @module
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { dumpBtfData, JsonWriter, readKernelBtf, type Btf } from '../btf/index.js';
 import { BpfMap } from '../maps/index.js';
-import { align8, mapInfo, mapTypeName, MapType, objGetFdById, objIds, possibleCpus, progTypeName, type Fd, type MapInfo } from '../syscall/index.js';
+import { loadBtfById } from '../maps/kernel-btf.js';
+import { align8, hostLittleEndian, mapInfo, mapTypeName, MapType, objGetFdById, objIds, possibleCpus, progTypeName, type Fd, type MapInfo } from '../syscall/index.js';
 import { TsbpfError } from '../errors.js';
 import { UsageError, type CliCommand, type CliIo } from './command.js';
 
@@ -144,8 +150,133 @@ function show(argv: string[], io: CliIo): number {
   return 0;
 }
 
-/** The dump of one map: bpftool's plain layout or JSON, from raw key/value bytes. */
+/** The BTF to print a map's entries with (bpftool `get_map_kv_btf`), or undefined. */
+function mapKvBtf(info: MapInfo): Btf | undefined {
+  if (info.btfVmlinuxValueTypeId) return readKernelBtf();
+  if (info.btfValueTypeId) return loadBtfById(info.btfId).btf;
+  return undefined;
+}
+
+/** bpftool's `do_dump_btf`: one `{ "key": ..., "value": ... }` object. */
+function dumpBtfEntry(w: JsonWriter, btf: Btf, info: MapInfo, perCpu: boolean, key: Uint8Array, value: Uint8Array, plainText: boolean): void {
+  const o = { plainText, littleEndian: hostLittleEndian };
+  w.startObject();
+  let ok = true;
+  if (info.btfKeyTypeId) {
+    w.name('key');
+    ok = dumpBtfData(w, btf, info.btfKeyTypeId, key, o);
+  }
+  const valueId = info.btfVmlinuxValueTypeId || info.btfValueTypeId;
+  if (ok && !perCpu) {
+    w.name('value');
+    dumpBtfData(w, btf, valueId, value, o);
+  } else if (ok) {
+    w.name('values');
+    w.startArray();
+    const step = align8(info.valueSize);
+    for (let cpu = 0; cpu < possibleCpus(); cpu++) {
+      w.startObject();
+      w.name('cpu');
+      w.raw(String(cpu));
+      w.name('value');
+      ok = dumpBtfData(w, btf, valueId, value.subarray(cpu * step, cpu * step + info.valueSize), o);
+      w.endObject();
+      if (!ok) break;
+    }
+    w.endArray();
+  }
+  w.endObject();
+}
+
+function hexJson(w: JsonWriter, b: Uint8Array): void {
+  w.startArray();
+  for (const x of b) w.raw(`"0x${x.toString(16).padStart(2, '0')}"`);
+  w.endArray();
+}
+
+/**
+ * The dump of a map with BTF (bpftool `map_dump` with a writer): entries in
+ * `BPF_MAP_GET_NEXT_KEY` order, each printed by its BTF types.
+ */
+function formatBtfDump(m: BpfMap, info: MapInfo, json: boolean): string {
+  const btf = mapKvBtf(info);
+  const perCpu = m.traits.perCpu;
+  const w = new JsonWriter(!json);
+  let plain = '';
+  w.startArray();
+  for (const k of m.keys()) {
+    const v = m.lookupBytes(k);
+    if (v === undefined) continue; // deleted meanwhile, or an empty fd-array slot
+    if (!json) {
+      if (btf) dumpBtfEntry(w, btf, info, perCpu, k, v, true);
+      else plain += plainEntry(m, k, v).join('\n') + '\n';
+      continue;
+    }
+    // print_entry_json
+    w.startObject();
+    w.name('key');
+    hexJson(w, k);
+    if (!perCpu) {
+      w.name('value');
+      hexJson(w, v.subarray(0, info.valueSize));
+      if (m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS) {
+        w.name('inner_map_id');
+        w.raw(String(new DataView(v.buffer, v.byteOffset, 4).getUint32(0, hostLittleEndian)));
+      }
+    } else {
+      w.name('values');
+      w.startArray();
+      const step = align8(info.valueSize);
+      for (let cpu = 0; cpu < possibleCpus(); cpu++) {
+        w.startObject();
+        w.name('cpu');
+        w.raw(String(cpu));
+        w.name('value');
+        hexJson(w, v.subarray(cpu * step, cpu * step + info.valueSize));
+        w.endObject();
+      }
+      w.endArray();
+    }
+    if (btf) {
+      w.name('formatted');
+      dumpBtfEntry(w, btf, info, perCpu, k, v, false);
+    }
+    w.endObject();
+  }
+  // A map with a BTF object but no value type prints plain entries inside the brackets, as bpftool does.
+  if (plain) return '[' + plain + w.text().slice(1) + ']';
+  w.endArray();
+  return w.text();
+}
+
+/** bpftool's `print_entry_plain` lines for one entry. */
+function plainEntry(m: BpfMap, k: Uint8Array, v: Uint8Array): string[] {
+  const lines: string[] = [];
+  if (!m.traits.perCpu) {
+    const breakNames = m.keySize > 16 || m.valueSize > 16;
+    const single = m.keySize + m.valueSize <= 24 && !breakNames;
+    lines.push(`key:${breakNames ? '\n' : ' '}${hexBytes(k)}${single ? '  ' : '\n'}value:${breakNames ? '\n' : ' '}${hexBytes(v)}`);
+  } else {
+    const stride = align8(m.valueSize);
+    lines.push(`key:\n${hexBytes(k)}`);
+    for (let c = 0; c < possibleCpus(); c++) {
+      lines.push(`value (CPU ${String(c).padStart(2, '0')}):${m.valueSize > 16 ? '\n' : ' '}${hexBytes(v.subarray(c * stride, c * stride + m.valueSize))}`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * The dump of one map: bpftool's plain layout or JSON, from raw key/value bytes; for a map
+ * with BTF (and an iterable key), the BTF-formatted dump bpftool prints.
+ */
 export function formatDump(m: BpfMap, json: boolean): string {
+  if (m.traits.iterable && !m.traits.keyless) {
+    const info = m.info();
+    // bpftool takes the BTF path in text mode whenever the map has a BTF object, and in JSON
+    // mode adds "formatted" when there is a value type.
+    if (json ? info.btfValueTypeId || info.btfVmlinuxValueTypeId : info.btfId) return formatBtfDump(m, info, json);
+  }
   const perCpu = m.traits.perCpu;
   const n = perCpu ? possibleCpus() : 1;
   const stride = align8(m.valueSize);

@@ -3,7 +3,7 @@
  * the running kernel supports, probed once per process and cached, the way
  * `bpftool feature probe kernel` does; and `NotSupportedError`s that name the feature.
  *
- * May import: `src/syscall`, `src/errors.ts`, `src/bytes`. Must not import `src/maps` or
+ * May import: `src/syscall`, `src/btf`, `src/errors.ts`, `src/bytes`. Must not import `src/maps` or
  * other runtime folders (they import this one).
  * @module
  */
@@ -20,4 +20,4 @@ export {
   clearProbeCache,
 } from './probe.js';
 export { probeKernel, type KernelFeatures, type FeatureLine } from './report.js';
-export { localStorageBtf, BtfScan, vmlinuxBtf, type BtfTypeHeader } from './raw-btf.js';
+export { localStorageBtf, vmlinuxBtf, kernelEnum } from './btf.js';

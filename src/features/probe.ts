@@ -29,7 +29,7 @@ import {
   progTypeName,
 } from '../syscall/index.js';
 import { boundedLoop, callHelper, isaProbe, largeProgram, returnImm } from './insns.js';
-import { localStorageBtf, vmlinuxBtf } from './raw-btf.js';
+import { kernelEnum, localStorageBtf } from './btf.js';
 
 const mapCache = new Map<number, boolean>();
 const progCache = new Map<number, boolean>();
@@ -272,7 +272,7 @@ export function probeHelper(progType: number, helper: number): boolean | undefin
  */
 export function kernelHelpers(): Map<number, string> {
   const out = new Map<number, string>();
-  const e = vmlinuxBtf()?.enumValues('bpf_func_id');
+  const e = kernelEnum('bpf_func_id');
   if (!e) return out;
   for (const [name, id] of e) {
     if (name.startsWith('BPF_FUNC_') && id > 0 && name !== '__BPF_FUNC_MAX_ID') out.set(id, 'bpf_' + name.slice(9));
@@ -286,7 +286,7 @@ export function kernelHelpers(): Map<number, string> {
  * without kernel BTF it answers from the program types the link needs.
  */
 export function probeLinkType(type: number): boolean {
-  const e = vmlinuxBtf()?.enumValues('bpf_link_type');
+  const e = kernelEnum('bpf_link_type');
   const name = linkTypeName[type];
   if (!name) return false;
   if (e) return e.get(`BPF_LINK_TYPE_${name.toUpperCase()}`) === type;

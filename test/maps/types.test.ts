@@ -280,7 +280,9 @@ describeKernel('map types', () => {
       }
     },
     struct_ops: () => {
-      const t = vmlinuxBtf()!.find('bpf_struct_ops_tcp_congestion_ops', 4)!;
+      const vmlinux = vmlinuxBtf()!;
+      const id = vmlinux.findByName('bpf_struct_ops_tcp_congestion_ops', 'STRUCT')!;
+      const t = { id, sizeOrType: vmlinux.sizeOrTypeOf(id) };
       // struct_ops maps need a BTF fd even though their value type is the kernel's.
       using m = BpfMap.create({ type: 'struct_ops', keySize: 4, valueSize: t.sizeOrType, maxEntries: 1, btfVmlinuxValueTypeId: t.id, btf: { fd: btf.raw, keyTypeId: 0, valueTypeId: 0 } });
       expect(m.info().btfVmlinuxValueTypeId).toBe(t.id);
