@@ -1,7 +1,8 @@
 /**
  * Every native function tsbpf calls, declared once as C prototypes through koffi.
  *
- * This is the only file in tsbpf that imports koffi. Functions are declared with fixed arity
+ * This is the only file in tsbpf that declares native functions (`poll.ts` also imports
+ * koffi, for its libuv poll handle, `koffi.node.poll`). Functions are declared with fixed arity
  * (`syscall` is variadic in C, but a fixed-arity declaration is the fastest koffi call and is
  * ABI-compatible on x86-64 and arm64). Pointers cross the boundary as `bigint` addresses of
  * memory tsbpf allocated itself (see `memory.ts`).
@@ -44,6 +45,7 @@ interface Libc {
   fcntl: Fn<[number, number, number], number>;
   mmap: Fn<[bigint | null, number, number, number, number, number], bigint>;
   munmap: Fn<[bigint, number], number>;
+  getpagesize: Fn<[], number>;
   epoll_create1: Fn<[number], number>;
   epoll_ctl: Fn<[number, number, number, bigint], number>;
   epoll_wait: Fn<[number, bigint, number, number], number>;
@@ -71,6 +73,7 @@ export function libc(): Libc {
     fcntl: c.func('int fcntl(int fd, int cmd, int arg)'),
     mmap: c.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64 off)'),
     munmap: c.func('int munmap(void *addr, size_t len)'),
+    getpagesize: c.func('int getpagesize()'),
     epoll_create1: c.func('int epoll_create1(int flags)'),
     epoll_ctl: c.func('int epoll_ctl(int epfd, int op, int fd, void *event)'),
     epoll_wait: c.func('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),

@@ -24,3 +24,5 @@ export * from './link.js';
 export * from './btf.js';
 export * from './misc.js';
 export * from './sys.js';
+export * from './poll.js';
+export * from './mapped.js';

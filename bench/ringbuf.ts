@@ -1,0 +1,146 @@
+/**
+ * Ring buffer consumption: `RingbufReader.consume` against libbpf's `ring_buffer__consume`
+ * (bench/peer/ringbuf.c) on the same producer, a SEC("syscall") program that reserves and
+ * submits 4096 records per BPF_PROG_TEST_RUN into a 64 MiB ring.
+ *
+ * Per sample: produce a batch (49 test_runs, 200,704 records; "producer" ns/record, the
+ * in-kernel ceiling), then drain it ("consumer" ns/record). "end to end" is records per
+ * second over both halves, single-threaded. 16 B and 256 B payloads; the callback reads the
+ * first u64 of each record on both sides.
+ *
+ * Perf buffer: `PerfReader.consume` against libbpf's `perf_buffer__consume`; the producer is
+ * an XDP program (BPF_PROG_TEST_RUN) calling `bpf_perf_event_output` 4096 times per run,
+ * batches of 8 runs (32,768 records), 4096 pages per CPU.
+ * Run: `npm run bench -- ringbuf`. Needs root. Prints JSON.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BpfMap } from '../src/maps/index.js';
+import { RingbufReader, type RingRecord } from '../src/ringbuf/index.js';
+import { fixedProducer, fixedProducerInsns, run } from '../test/ringbuf/producer.js';
+import { PerfReader } from '../src/perf/index.js';
+import { possibleCpus } from '../src/syscall/index.js';
+import { perfProducer, perfProducerInsns, perfSource, runPerf } from '../test/perf/producer.js';
+import { figure, report, runPeer, stats, type Figure, type Stats } from './lib.js';
+
+const PER_RUN = 4096;
+const RUNS = 49;
+const SAMPLES = 9;
+const PERF_RUNS = 8;
+const PERF_PAGES = 4096;
+
+interface PeerSide {
+  produce: Stats;
+  consume: Stats;
+  records: number;
+}
+
+function tsSide(size: number): PeerSide {
+  using rb = BpfMap.create({ type: 'ringbuf', name: 'bench', keySize: 0, valueSize: 0, maxEntries: 64 << 20 });
+  using prog = fixedProducer(rb.fd, PER_RUN, size);
+  using reader = RingbufReader.open(rb);
+  let sink = 0;
+  // Zero-copy read of the first word, like the C callback's *(u64 *)data (a u32 here:
+  // getBigUint64 would allocate a BigInt per record).
+  const fn = (rec: RingRecord): void => {
+    sink += rec.data.getUint32(rec.offset, true);
+  };
+  const prod: number[] = [];
+  const cons: number[] = [];
+  for (let s = -1; s < SAMPLES; s++) {
+    const t0 = process.hrtime.bigint();
+    for (let r = 0; r < RUNS; r++) run(prog);
+    const t1 = process.hrtime.bigint();
+    const got = reader.consume(fn);
+    const t2 = process.hrtime.bigint();
+    if (got !== RUNS * PER_RUN) throw new Error(`consumed ${got}`);
+    if (s >= 0) {
+      prod.push(Number(t1 - t0) / got);
+      cons.push(Number(t2 - t1) / got);
+    }
+  }
+  if (sink < 0) throw new Error('unreachable');
+  return { produce: stats(prod), consume: stats(cons), records: RUNS * PER_RUN };
+}
+
+function perfSide(size: number): PeerSide {
+  using events = BpfMap.create({ type: 'perf_event_array', name: 'events', keySize: 4, valueSize: 4, maxEntries: possibleCpus() });
+  using src = perfSource();
+  using prog = perfProducer(events.fd, src.fd, PER_RUN, size);
+  using reader = PerfReader.open(events, { pagesPerCpu: PERF_PAGES });
+  let sink = 0;
+  const fn = (rec: RingRecord): void => {
+    sink += rec.data.getUint32(rec.offset, true);
+  };
+  const prod: number[] = [];
+  const cons: number[] = [];
+  for (let s = -1; s < SAMPLES; s++) {
+    const lost0 = reader.lost;
+    const t0 = process.hrtime.bigint();
+    for (let r = 0; r < PERF_RUNS; r++) runPerf(prog);
+    const t1 = process.hrtime.bigint();
+    const got = reader.consume(fn);
+    const t2 = process.hrtime.bigint();
+    if (got + reader.lost - lost0 !== PERF_RUNS * PER_RUN) throw new Error(`perf consumed ${got}, lost ${reader.lost - lost0}`);
+    if (s >= 0) {
+      prod.push(Number(t1 - t0) / (PERF_RUNS * PER_RUN));
+      cons.push(Number(t2 - t1) / Math.max(got, 1));
+    }
+  }
+  if (sink < 0) throw new Error('unreachable');
+  return { produce: stats(prod), consume: stats(cons), records: PERF_RUNS * PER_RUN };
+}
+
+/** Records per second (millions) for a sample split into produce + consume ns/record. */
+function endToEnd(p: Stats, c: Stats): Stats {
+  const m = (a: number, b: number): number => 1e3 / (a + b);
+  return { median: m(p.median, c.median), min: m(p.max, c.max), max: m(p.min, c.min), runs: p.runs };
+}
+
+export function bench(): Figure[] {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-ringbuf-'));
+  try {
+    const files = [16, 256].map((size) => {
+      const f = join(dir, `insns-${size}.bin`);
+      // The peer patches its own map fd into the ld_imm64.
+      writeFileSync(f, fixedProducerInsns(0x7fff, PER_RUN, size));
+      return f;
+    });
+    const perfFiles = [16, 256].map((size) => {
+      const f = join(dir, `perf-${size}.bin`);
+      writeFileSync(f, perfProducerInsns(0x7fff, 0x7ffe, PER_RUN, size));
+      return f;
+    });
+    const c = runPeer<Record<'16' | '256' | 'perf16' | 'perf256', PeerSide>>(
+      'ringbuf',
+      [...files, String(RUNS), String(SAMPLES), ...perfFiles, String(PERF_RUNS), String(PERF_PAGES)],
+      ['bpf'],
+    );
+    const figures: Figure[] = [];
+    for (const size of [16, 256] as const) {
+      const t = tsSide(size);
+      const p = c[String(size) as '16' | '256'];
+      figures.push(
+        figure(`ringbuf: consume ${size} B records (consumer only)`, 'ns/record', t.consume, p.consume, 2),
+        figure(`ringbuf: produce ${size} B records (in-kernel producer ceiling)`, 'ns/record', t.produce, p.produce),
+        // Throughput: higher is better, so the target is a lower bound (>= 0.95).
+        figure(`ringbuf: end to end ${size} B (produce + consume, 1 thread)`, 'M records/s', endToEnd(t.produce, t.consume), endToEnd(p.produce, p.consume), 0.95),
+      );
+    }
+    for (const size of [16, 256] as const) {
+      const t = perfSide(size);
+      const p = c[`perf${size}`];
+      figures.push(
+        figure(`perf: consume ${size} B records (consumer only)`, 'ns/record', t.consume, p.consume, 2),
+        figure(`perf: produce ${size} B records (in-kernel producer ceiling)`, 'ns/record', t.produce, p.produce),
+        figure(`perf: end to end ${size} B (produce + consume, 1 thread)`, 'M records/s', endToEnd(t.produce, t.consume), endToEnd(p.produce, p.consume), 0.95),
+      );
+    }
+    return figures;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) report(bench());

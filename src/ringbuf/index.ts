@@ -1,0 +1,14 @@
+/**
+ * Layer 3 (runtime): `BPF_MAP_TYPE_RINGBUF` consumers over mapped memory.
+ *
+ * Records are read where the kernel wrote them (zero-copy, valid during the callback),
+ * with the kernel's ordering rules (`Atomics` on the mapped pages), and readers wait inside
+ * Node's event loop, never blocking it.
+ *
+ * May import: `src/errors.ts`, `src/syscall`, `src/maps`. Imported by the CLI and `src/index.ts`.
+ * @module
+ */
+export { RingbufReader, type RingbufReaderOptions, type RecordCallback } from './reader.js';
+export { RingRecord } from './record.js';
+export { Ring, StopReason, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ } from './ring.js';
+export { ReaderClosedError, RingbufCorruptedError, RingbufMapError } from './errors.js';

@@ -1,0 +1,113 @@
+/**
+ * The consumer protocol of `Ring` over plain memory laid out like the kernel's mapping
+ * (consumer page | producer page | data | data again), so that BUSY, DISCARD and corrupt
+ * headers can be written by hand. The kernel-backed tests are in reader.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, Ring, RingbufCorruptedError, StopReason } from '../../src/ringbuf/index.js';
+
+const PAGE = 4096;
+const SIZE = 4096;
+
+/** A fake ring: `write(pos, len, flags, fill)` writes a record at producer position `pos`. */
+function fake() {
+  const consumer = new ArrayBuffer(PAGE);
+  const producer = new ArrayBuffer(PAGE + 2 * SIZE);
+  const prod = new BigUint64Array(producer, 0, 1);
+  const data = new DataView(producer, PAGE, 2 * SIZE);
+  const u8 = new Uint8Array(producer, PAGE, 2 * SIZE);
+  // Writes into both copies of the data area, as the kernel's double mapping shows it.
+  const put = (pos: number, bytes: Uint8Array): void => {
+    for (let i = 0; i < bytes.length; i++) {
+      const o = (pos + i) % SIZE;
+      u8[o] = bytes[i]!;
+      u8[o + SIZE] = bytes[i]!;
+    }
+  };
+  const write = (pos: number, len: number, flags = 0, fill = 0xab): number => {
+    const h = new Uint8Array(8);
+    new DataView(h.buffer).setUint32(0, (len | flags) >>> 0, true);
+    put(pos, h);
+    put(pos + 8, new Uint8Array(len).fill(fill));
+    return pos + ((len + 8 + 7) & ~7);
+  };
+  const setHeader = (pos: number, value: number): void => {
+    const h = new Uint8Array(4);
+    new DataView(h.buffer).setUint32(0, value >>> 0, true);
+    put(pos, h);
+  };
+  const ring = new Ring(consumer, producer, PAGE, SIZE, 'fake', 0);
+  return { ring, prod, write, setHeader, consumerPos: new BigUint64Array(consumer, 0, 1), data };
+}
+
+describe('Ring (fake memory)', () => {
+  it('hands records in order, skips discarded ones, publishes the consumer position', () => {
+    const f = fake();
+    let p = f.write(0, 5, 0, 1);
+    p = f.write(p, 16, BPF_RINGBUF_DISCARD_BIT, 2);
+    p = f.write(p, 3, 0, 3);
+    f.prod[0] = BigInt(p);
+    const seen: number[][] = [];
+    const out = [0];
+    expect(f.ring.drain((r) => seen.push([...r.bytes]), Infinity, out)).toBe(StopReason.Empty);
+    expect(out[0]).toBe(2);
+    expect(seen).toEqual([[1, 1, 1, 1, 1], [3, 3, 3]]);
+    expect(f.consumerPos[0]).toBe(BigInt(p));
+  });
+
+  it('reads a record that wraps past the end contiguously', () => {
+    const f = fake();
+    f.consumerPos[0] = BigInt(SIZE - 16);
+    const ring = new Ring(f.consumerPos.buffer as ArrayBuffer, f.prod.buffer as ArrayBuffer, PAGE, SIZE, 'fake', 0);
+    const end = f.write(SIZE - 16, 100, 0, 7);
+    f.prod[0] = BigInt(end);
+    let got: Uint8Array | undefined;
+    ring.drain((r) => (got = r.copy()), Infinity, [0]);
+    expect(got).toEqual(new Uint8Array(100).fill(7));
+  });
+
+  it('stops at a BUSY record without consuming it, and resumes after the commit', () => {
+    const f = fake();
+    let p = f.write(0, 8, 0, 1);
+    const busyAt = p;
+    p = f.write(p, 8, BPF_RINGBUF_BUSY_BIT, 2);
+    f.prod[0] = BigInt(p);
+    const out = [0];
+    expect(f.ring.drain(() => {}, Infinity, out)).toBe(StopReason.Busy);
+    expect(out[0]).toBe(1);
+    // Published up to the BUSY header, so the kernel's commit would wake us.
+    expect(f.consumerPos[0]).toBe(BigInt(busyAt));
+    f.setHeader(busyAt, 8);
+    expect(f.ring.drain(() => {}, Infinity, out)).toBe(StopReason.Empty);
+    expect(out[0]).toBe(1);
+  });
+
+  it('peek keeps the record until release', () => {
+    const f = fake();
+    const p = f.write(0, 8, 0, 9);
+    f.prod[0] = BigInt(p);
+    const rec = f.ring.peek();
+    expect(rec?.length).toBe(8);
+    expect(f.consumerPos[0]).toBe(0n);
+    f.ring.release();
+    expect(f.consumerPos[0]).toBe(BigInt(p));
+    expect(f.ring.peek()).toBeUndefined();
+  });
+
+  it('raises RingbufCorruptedError for a length past the data area, before reading it', () => {
+    const f = fake();
+    f.setHeader(0, SIZE + 100);
+    f.prod[0] = BigInt(SIZE);
+    let calls = 0;
+    expect(() => f.ring.drain(() => calls++, Infinity, [0])).toThrow(RingbufCorruptedError);
+    expect(() => f.ring.drain(() => calls++, Infinity, [0])).toThrow(/corrupt record at position 0: length 4196/);
+    expect(calls).toBe(0);
+  });
+
+  it('raises RingbufCorruptedError for a length past the producer position', () => {
+    const f = fake();
+    f.setHeader(0, 64);
+    f.prod[0] = 16n;
+    expect(() => f.ring.drain(() => {}, Infinity, [0])).toThrow(/exceeds the 16 bytes the producer published/);
+  });
+});
