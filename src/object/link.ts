@@ -33,16 +33,17 @@ function copy(insn: ProgramInstruction): ProgramInstruction {
 export function linkProgram(main: ElfFunction, functions: ReadonlyMap<string, ElfFunction>): ProgramInstruction[] {
   const out: ProgramInstruction[] = [];
   const included = new Set<string>([main.name]);
-  // As libbpf's bpf_object__reloc_code: a function is copied whole to the end, then its
-  // instructions are walked in order, and each callee not yet present is appended (and
-  // walked, recursively) the moment its first call is met. For main -> A, B and A -> B, C
-  // the layout is main, A, B, C. The order decides the instruction layout the kernel sees.
+  // Depth first, as libbpf's bpf_object__reloc_code: a function's code is appended whole,
+  // then its calls are scanned in order, and each callee not yet appended is appended (and
+  // scanned) before the scan goes on. main calls A then B, A calls C: main, A, C, B.
   const append = (f: ElfFunction): void => {
-    const copied = f.instructions.map(copy);
-    out.push(...copied);
-    for (const c of copied) {
-      const ref = c.reference;
-      if (!ref || (ref.kind !== 'call' && ref.kind !== 'func') || included.has(ref.func)) continue;
+    const start = out.length;
+    for (const insn of f.instructions) out.push(copy(insn));
+    const end = out.length;
+    for (let i = start; i < end; i++) {
+      const ref = out[i]!.reference;
+      if (!ref || (ref.kind !== 'call' && ref.kind !== 'func')) continue;
+      if (included.has(ref.func)) continue;
       const callee = functions.get(ref.func);
       if (!callee) {
         throw new ObjectError(`call to missing function '${ref.func}'`, { program: main.name, symbol: ref.func });

@@ -8,7 +8,7 @@
  * 4. programs: every function outside `.text`, linked with the subprograms it reaches.
  * @module
  */
-import { btfFromElf } from '../btf/index.js';
+import { btfFromElf, skipModifiers } from '../btf/index.js';
 import { ByteReader } from '../bytes/reader.js';
 import { parseElf, STT_SECTION, type ElfFile } from '../elf/index.js';
 import { MapFlags, MapType, ProgFlags } from '../uapi/bpf.js';
@@ -149,9 +149,10 @@ export function parseObject(bytes: Uint8Array, options: ParseObjectOptions = {})
     ksymTyped: (n) => {
       const e = externByName.get(n);
       if (!e || e.typeId === undefined || !btf) return false;
-      // A typed ksym is a VAR whose type is not void (`extern const int x __ksym` vs `extern const void x __ksym`).
+      // A typed ksym is a VAR whose type is not void (`extern const int x __ksym` vs
+      // `extern const void x __ksym`, whose type is CONST -> void).
       const t = btf.type(e.typeId);
-      return t.kind === 'VAR' && t.type !== 0;
+      return t.kind === 'VAR' && skipModifiers(btf, t.type) !== 0;
     },
   };
 
@@ -196,5 +197,5 @@ export function parseObject(bytes: Uint8Array, options: ParseObjectOptions = {})
     }
   }
 
-  return { name, littleEndian: elf.littleEndian, license, kernelVersion, programs, maps, externs, btf, btfExt };
+  return { name, littleEndian: elf.littleEndian, license, kernelVersion, programs, maps, externs, btf, btfExt, elf };
 }

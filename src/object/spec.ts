@@ -10,6 +10,7 @@
  */
 import type { Instruction } from '../asm/index.js';
 import type { Btf, BtfExt, BtfExtCoreRelo, BtfExtLineInfo } from '../btf/index.js';
+import type { ElfFile } from '../elf/index.js';
 
 /**
  * What an instruction refers to, to be resolved when the object is loaded. Named after the
@@ -162,4 +163,10 @@ export interface ObjectSpec {
   /** The object's BTF and `.BTF.ext`, when it has them. */
   btf: Btf | undefined;
   btfExt: BtfExt | undefined;
+  /**
+   * The ELF file the spec was read from, when it was: the loader takes DATASEC sizes and
+   * variable offsets from it before `BPF_BTF_LOAD` (libbpf's `btf_fixup_datasec`). A spec
+   * built by hand has none; its BTF is then loaded as is.
+   */
+  elf?: ElfFile;
 }

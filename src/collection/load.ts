@@ -1,0 +1,570 @@
+/**
+ * `loadCollection`: from an `ObjectSpec` (plain data) to live kernel objects.
+ *
+ * The steps, in libbpf's order (`bpf_object__load`):
+ * 1. **kernel BTF**, only when something needs it: CO-RE relocations, `__ksym` externs and
+ *    kfunc calls, BTF attach targets (`tp_btf/`, `fentry/`, `lsm/`, `iter/`...). The
+ *    `kernelBtf` option replaces the running kernel's (a BTFHub file).
+ * 2. **object BTF**: data sections fixed up and kinds the kernel lacks replaced
+ *    (`sanitizeBtf`), then `BPF_BTF_LOAD`. If the kernel refuses it the object loads without
+ *    BTF (no func/line info, maps without BTF types), as libbpf does.
+ * 3. **maps**: every map created; data maps written, `.rodata` and `.kconfig` frozen;
+ *    `LIBBPF_PIN_BY_NAME` maps reused from `<pinRoot>/<name>` when compatible, else pinned.
+ * 4. **programs**: each program's instructions copied, CO-RE fixups applied, calls
+ *    resolved, references turned into fds and BTF ids, func_info/line_info attached, then
+ *    `BPF_PROG_LOAD`: first without a log; on failure again with a log (grown on ENOSPC to
+ *    `log_true_size`, level 2 when the explanation asks for it), and a `VerifierError`.
+ * 5. prog_array and map-in-map initial values, once the programs exist.
+ * It is transactional: on any failure everything created so far is closed in reverse order
+ * (and pins made by this load removed), so a failed load leaks no fd.
+ * @module
+ */
+import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  BPF_LD_IMM64,
+  BPF_PSEUDO_BTF_ID,
+  BPF_PSEUDO_KFUNC_CALL,
+  BPF_PSEUDO_MAP_FD,
+  BPF_PSEUDO_MAP_VALUE,
+  encodeInstructions,
+  setImm64,
+  slotCount,
+} from '../asm/index.js';
+import { ALL_BTF_FEATURES, readKernelBtf, sanitizeBtf, type Btf, type BtfFeatures } from '../btf/index.js';
+import { applyFixups, computeFixups, type CoreFixup } from '../core/index.js';
+import { BpfMap, type MapSpec } from '../maps/index.js';
+import { findSectionDef, resolveCalls, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec } from '../object/index.js';
+import { Program } from '../programs/index.js';
+import {
+  bpfError,
+  btfLoadRaw,
+  Errno,
+  errnoName,
+  hostLittleEndian,
+  mapInfo,
+  objGet,
+  progBindMap,
+  progLoadRaw,
+  type Fd,
+  type ProgLoadResult,
+} from '../syscall/index.js';
+import { AttachType, MapType, ProgType } from '../uapi/bpf.js';
+import { VerifierError, type InsnLineInfo } from '../verifier-log/index.js';
+import { Collection } from './collection.js';
+import { LoadError } from './errors.js';
+import { encodeVariable, findVariable, type VariableValue } from './globals.js';
+import { readKallsyms } from './kallsyms.js';
+import { fillKconfig } from './kconfig.js';
+
+/** Options of {@link loadCollection}. */
+export interface LoadOptions {
+  /**
+   * Target BTF for CO-RE, ksyms, kfuncs and attach targets instead of
+   * `/sys/kernel/btf/vmlinux` (a BTFHub file for a kernel without BTF).
+   */
+  kernelBtf?: Btf;
+  /** Directory of `LIBBPF_PIN_BY_NAME` maps (libbpf's `pin_root_path`). Default `/sys/fs/bpf`. */
+  pinRoot?: string;
+  /**
+   * `.rodata` (and other data section) values to set before load, by variable name; each is
+   * checked against the variable's size (cilium/ebpf's `RewriteConstants`).
+   */
+  constants?: Record<string, VariableValue>;
+  /** Load every program with this verifier log level (1, 2, 4 = stats) even on success. */
+  logLevel?: number;
+  /** Initial log buffer size in bytes when a log is asked for (default 64 KiB); grown on ENOSPC. */
+  logSize?: number;
+  /** The kernel configuration for `.kconfig` externs (default: `/proc/config.gz`, `/boot/config-*`). */
+  kernelConfig?: Map<string, string>;
+  /** The BTF features of the kernel (default: all, as on the 6.x kernels tsbpf targets). */
+  btfFeatures?: BtfFeatures;
+  /** Load only these programs (default: all). */
+  programs?: readonly string[];
+}
+
+/** `BPF_F_RDONLY_PROG` data maps libbpf freezes after writing them. */
+function frozenAfterWrite(m: ObjectMapSpec): boolean {
+  return m.dataSection !== undefined && (m.dataSection === '.kconfig' || m.dataSection.startsWith('.rodata'));
+}
+
+/**
+ * The file name a map is pinned under: its name with `.` replaced by `_`, since bpffs
+ * refuses dots in names (libbpf's `sanitize_pin_path`): `globals.rodata` -> `globals_rodata`.
+ */
+export function pinName(name: string): string {
+  return name.replace(/\./g, '_');
+}
+
+/** Kernel map names: 15 bytes of `[A-Za-z0-9_.]` (libbpf drops the rest too). */
+function kernelObjName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 15);
+}
+
+const DEFAULT_LOG_SIZE = 64 * 1024;
+const MAX_LOG_SIZE = 0xffff_ffff >>> 2;
+const PROG_LOAD_ATTEMPTS = 5;
+
+/** Closables created so far; closed in reverse order on failure. */
+class Undo {
+  readonly #steps: (() => void)[] = [];
+  push(step: () => void): void {
+    this.#steps.push(step);
+  }
+  run(): void {
+    for (const s of this.#steps.reverse()) {
+      try {
+        s();
+      } catch {
+        // Keep undoing: one failed close must not leak the rest.
+      }
+    }
+    this.#steps.length = 0;
+  }
+}
+
+/** Whether a program needs kernel BTF, and what for. */
+function needsKernelBtf(spec: ObjectSpec, programs: ProgramSpec[]): boolean {
+  for (const p of programs) {
+    if (needsAttachBtf(p)) return true;
+    for (const insn of p.instructions) {
+      if (insn.coreRelo) return true;
+      const r = insn.reference;
+      if (r && (r.kind === 'kfunc' || (r.kind === 'ksym' && r.typed))) return true;
+    }
+  }
+  return spec.externs.some((e) => e.kind === 'ksym' && (e.typeId !== undefined && spec.btf?.type(e.typeId).kind === 'FUNC'));
+}
+
+function needsAttachBtf(p: ProgramSpec): boolean {
+  const def = findSectionDef(p.section);
+  return def !== undefined && (def.def.flags & SecFlags.ATTACH_BTF) !== 0;
+}
+
+/**
+ * The BTF id of a program's attach target (`attach_btf_id`), looked up the way libbpf's
+ * `find_attach_btf_id` does: a `TYPEDEF btf_trace_<tp>` for `tp_btf/`, a
+ * `FUNC bpf_iter_<name>` for `iter/`, a `FUNC bpf_lsm_<hook>` for `lsm/`, else the kernel
+ * `FUNC` itself (`fentry/`, `fexit/`, `fmod_ret/`).
+ */
+function attachBtfId(p: ProgramSpec, kernel: Btf): number {
+  const target = p.attachTarget;
+  if (!target) throw new LoadError(`section '${p.section}' names no attach target (expected '${p.section}/<name>')`, { program: p.name });
+  if (p.type === ProgType.EXT) {
+    throw new LoadError(`freplace programs need a target program, which loadCollection does not take yet`, { program: p.name, symbol: target });
+  }
+  let name = target;
+  let kind: 'FUNC' | 'TYPEDEF' = 'FUNC';
+  if (p.expectedAttachType === AttachType.TRACE_RAW_TP) {
+    name = `btf_trace_${target}`;
+    kind = 'TYPEDEF';
+  } else if (p.expectedAttachType === AttachType.TRACE_ITER) {
+    name = `bpf_iter_${target}`;
+  } else if (p.expectedAttachType === AttachType.LSM_MAC || p.expectedAttachType === AttachType.LSM_CGROUP) {
+    name = `bpf_lsm_${target}`;
+  }
+  const id = kernel.findByName(name, kind);
+  if (id === undefined) throw new LoadError(`attach target '${target}' not found in kernel BTF (no ${kind} '${name}')`, { program: p.name, symbol: name });
+  return id;
+}
+
+let kernelBtfCache: Btf | undefined;
+
+/**
+ * The running kernel's BTF, parsed once per process (its lazy name indexes then serve every
+ * later load): vmlinux BTF does not change while the kernel runs. cilium/ebpf caches it too.
+ */
+function runningKernelBtf(): Btf {
+  return (kernelBtfCache ??= readKernelBtf());
+}
+
+/** Checks everything that can be checked before any fd exists. */
+function validate(spec: ObjectSpec, programs: ProgramSpec[]): void {
+  if (spec.littleEndian !== hostLittleEndian) {
+    throw new LoadError(`object '${spec.name}' is ${spec.littleEndian ? 'little' : 'big'}-endian, this host is not`);
+  }
+  for (const p of programs) {
+    if (p.type === ProgType.UNSPEC) {
+      throw new LoadError(`unknown section '${p.section}': cannot tell the program type (set 'type' on the spec, or use a libbpf section name)`, {
+        program: p.name,
+        symbol: p.section,
+      });
+    }
+    let slot = 0;
+    for (const insn of p.instructions) {
+      const r = insn.reference;
+      if (r && (r.kind === 'map' || r.kind === 'data')) {
+        const m = spec.maps.get(r.map);
+        if (!m) throw new LoadError(`references map '${r.map}', which the object does not define`, { program: p.name, insn: slot, symbol: r.map });
+        if (r.kind === 'data' && (!m.data || r.offset < 0 || r.offset >= Math.max(m.valueSize, 1))) {
+          throw new LoadError(`offset ${r.offset} is outside data map '${r.map}' (${m.valueSize} bytes)`, { program: p.name, insn: slot, symbol: r.map });
+        }
+      }
+      slot += slotCount(insn);
+    }
+  }
+}
+
+/** `struct bpf_func_info` and `struct bpf_line_info` arrays (host byte order) of one program. */
+function funcAndLineInfo(insns: readonly ProgramInstruction[]): { funcInfo?: Uint8Array; lineInfo?: Uint8Array; lines: InsnLineInfo[] } {
+  const funcs: [number, number][] = [];
+  const lines: { slot: number; insn: ProgramInstruction }[] = [];
+  let complete = true;
+  let slot = 0;
+  for (const insn of insns) {
+    if (insn.funcTypeId !== undefined) funcs.push([slot, insn.funcTypeId]);
+    else if (insn.func !== undefined) complete = false;
+    if (insn.line) lines.push({ slot, insn });
+    slot += slotCount(insn);
+  }
+  const le = hostLittleEndian;
+  const lineInfo = new Uint8Array(lines.length * 16);
+  const lv = new DataView(lineInfo.buffer);
+  const decoded: InsnLineInfo[] = [];
+  lines.forEach(({ slot: s, insn }, i) => {
+    const l = insn.line!;
+    lv.setUint32(i * 16, s, le);
+    lv.setUint32(i * 16 + 4, l.fileNameOff, le);
+    lv.setUint32(i * 16 + 8, l.lineOff, le);
+    lv.setUint32(i * 16 + 12, l.lineCol, le);
+    decoded.push({ insnOff: s, fileName: l.fileName, line: l.line, column: l.lineCol & 0x3ff, lineText: l.lineText });
+  });
+  // The kernel wants func_info for every function or none (`check_btf_func`).
+  if (!complete || funcs.length === 0) return { lines: decoded };
+  const funcInfo = new Uint8Array(funcs.length * 8);
+  const fv = new DataView(funcInfo.buffer);
+  funcs.forEach(([s, id], i) => {
+    fv.setUint32(i * 8, s, le);
+    fv.setUint32(i * 8 + 4, id, le);
+  });
+  return { funcInfo, lineInfo: lines.length ? lineInfo : undefined, lines: decoded };
+}
+
+interface Resolved {
+  maps: Map<string, BpfMap>;
+  kernel: Btf | undefined;
+  kallsyms: Map<string, bigint>;
+}
+
+/** Writes the kernel's view of every reference into the instructions (a copy). */
+function resolveReferences(p: ProgramSpec, insns: ProgramInstruction[], r: Resolved): void {
+  let slot = 0;
+  for (const insn of insns) {
+    const ref = insn.reference;
+    const at = slot;
+    slot += slotCount(insn);
+    if (!ref) continue;
+    const where = { program: p.name, insn: at };
+    switch (ref.kind) {
+      case 'map':
+      case 'data': {
+        const m = r.maps.get(ref.map);
+        if (!m) throw new LoadError(`references map '${ref.map}', which was not created`, { ...where, symbol: ref.map });
+        if (insn.opcode !== BPF_LD_IMM64) throw new LoadError(`map reference '${ref.map}' on an instruction that is not ld_imm64`, { ...where, symbol: ref.map });
+        insn.src = ref.kind === 'map' ? BPF_PSEUDO_MAP_FD : BPF_PSEUDO_MAP_VALUE;
+        // ld_imm64: fd in the first half's imm, the value offset in the second's.
+        setImm64(insn, (BigInt(ref.kind === 'data' ? ref.offset : 0) << 32n) | BigInt(m.fd));
+        break;
+      }
+      case 'kfunc': {
+        const id = r.kernel?.findByName(ref.name, 'FUNC');
+        if (id === undefined) {
+          if (!ref.weak) throw new LoadError(`kfunc '${ref.name}' not found in kernel BTF`, { ...where, symbol: ref.name });
+          // libbpf: an unresolved weak kfunc call keeps imm 0; the verifier accepts it only if dead.
+          insn.src = BPF_PSEUDO_KFUNC_CALL;
+          insn.imm = 0;
+          insn.off = 0;
+          break;
+        }
+        insn.src = BPF_PSEUDO_KFUNC_CALL;
+        insn.imm = id;
+        insn.off = 0; // index into fd_array: 0 is vmlinux
+        break;
+      }
+      case 'ksym': {
+        if (ref.typed) {
+          const id = r.kernel?.findByName(ref.name, 'VAR');
+          if (id === undefined) {
+            if (!ref.weak) throw new LoadError(`ksym '${ref.name}' not found in kernel BTF (no VAR of that name)`, { ...where, symbol: ref.name });
+            insn.src = 0;
+            setImm64(insn, 0n);
+            break;
+          }
+          insn.src = BPF_PSEUDO_BTF_ID;
+          setImm64(insn, BigInt(id)); // second half's imm: BTF fd index 0 (vmlinux)
+        } else {
+          const addr = r.kallsyms.get(ref.name);
+          if (addr === undefined && !ref.weak) throw new LoadError(`ksym '${ref.name}' not found in /proc/kallsyms`, { ...where, symbol: ref.name });
+          insn.src = 0;
+          setImm64(insn, addr ?? 0n);
+        }
+        break;
+      }
+      case 'call':
+      case 'func':
+        break; // resolveCalls
+    }
+  }
+}
+
+/** An `ObjectMapSpec` as `BpfMap.create` takes it. */
+function toMapSpec(m: ObjectMapSpec, btf: Fd | undefined): MapSpec {
+  const s: MapSpec = {
+    name: kernelObjName(m.name),
+    type: m.type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    flags: m.flags,
+    numaNode: m.numaNode,
+    mapExtra: m.mapExtra,
+  };
+  if (m.innerMap) s.innerMap = toMapSpec(m.innerMap, undefined);
+  if (btf && (m.keyTypeId || m.valueTypeId) && m.type !== MapType.PROG_ARRAY && !m.innerMap) {
+    s.btf = { fd: btf.raw, keyTypeId: m.keyTypeId, valueTypeId: m.valueTypeId };
+  }
+  return s;
+}
+
+/**
+ * Whether the pinned map `pinned` can stand for `m` (libbpf `map_is_reuse_compat`): same
+ * type, key and value size, max_entries and flags.
+ */
+function pinCompatible(m: ObjectMapSpec, pinned: BpfMap): string | undefined {
+  const i = mapInfo(pinned.fd);
+  const diffs: string[] = [];
+  if (i.type !== m.type) diffs.push(`type ${i.type} != ${m.type}`);
+  if (i.keySize !== m.keySize) diffs.push(`key_size ${i.keySize} != ${m.keySize}`);
+  if (i.valueSize !== m.valueSize) diffs.push(`value_size ${i.valueSize} != ${m.valueSize}`);
+  if (i.maxEntries !== m.maxEntries) diffs.push(`max_entries ${i.maxEntries} != ${m.maxEntries}`);
+  if (i.flags !== m.flags) diffs.push(`map_flags 0x${i.flags.toString(16)} != 0x${m.flags.toString(16)}`);
+  return diffs.length ? diffs.join(', ') : undefined;
+}
+
+/** Creates one map (with a retry without BTF, as libbpf does), or reuses its pin. */
+function createMap(m: ObjectMapSpec, btf: Fd | undefined, options: LoadOptions, undo: Undo): { map: BpfMap; reused: boolean } {
+  if (m.pinning === 1) {
+    const path = join(options.pinRoot ?? '/sys/fs/bpf', pinName(m.name));
+    if (existsSync(path)) {
+      const pinned = BpfMap.fromFd(objGet(path));
+      undo.push(() => pinned.close());
+      const diff = pinCompatible(m, pinned);
+      if (diff) throw new LoadError(`pinned map at '${path}' does not match the definition: ${diff}`, { map: m.name, symbol: m.name });
+      return { map: pinned, reused: true };
+    }
+  }
+  let map: BpfMap;
+  try {
+    map = BpfMap.create(toMapSpec(m, btf));
+  } catch (e) {
+    if (!btf) throw new LoadError(`cannot create map: ${(e as Error).message}`, { map: m.name, symbol: m.name }, { cause: e });
+    try {
+      map = BpfMap.create(toMapSpec(m, undefined));
+    } catch {
+      throw new LoadError(`cannot create map: ${(e as Error).message}`, { map: m.name, symbol: m.name }, { cause: e });
+    }
+  }
+  undo.push(() => map.close());
+  if (m.data && m.data.length) {
+    const data = m.data.length === m.valueSize ? m.data : (() => {
+      const d = new Uint8Array(m.valueSize);
+      d.set(m.data!.subarray(0, m.valueSize));
+      return d;
+    })();
+    const key = new Uint8Array(4);
+    map.updateBytes(key, data);
+  }
+  if (frozenAfterWrite(m)) map.freeze();
+  return { map, reused: false };
+}
+
+/** `BPF_PROG_LOAD` with libbpf's log policy. Returns the fd or throws. */
+function loadProgram(p: ProgramSpec, insns: ProgramInstruction[], btf: Fd | undefined, kernel: Btf | undefined, options: LoadOptions): Fd {
+  const bytes = encodeInstructions(insns, hostLittleEndian);
+  const info = btf ? funcAndLineInfo(insns) : { lines: [] as InsnLineInfo[] };
+  const attrs = {
+    prog_type: p.type,
+    insns: bytes,
+    license: p.license,
+    kern_version: p.kernelVersion,
+    prog_flags: p.flags,
+    prog_name: kernelObjName(p.name),
+    expected_attach_type: p.expectedAttachType,
+    prog_btf_fd: btf && info.funcInfo ? btf.raw : 0,
+    func_info_rec_size: 8,
+    func_info: btf ? info.funcInfo : undefined,
+    line_info_rec_size: 16,
+    line_info: btf && info.funcInfo ? info.lineInfo : undefined,
+    attach_btf_id: needsAttachBtf(p) && kernel ? attachBtfId(p, kernel) : 0,
+  };
+  const attempt = (logLevel: number, logSize: number): ProgLoadResult => {
+    for (let i = 0; ; i++) {
+      const r = progLoadRaw({ ...attrs, log_level: logLevel, log_size: logSize });
+      if (r.errno !== Errno.EAGAIN || i + 1 >= PROG_LOAD_ATTEMPTS) return r;
+    }
+  };
+  const withLog = (level: number): ProgLoadResult => {
+    let size = options.logSize ?? DEFAULT_LOG_SIZE;
+    for (;;) {
+      const r = attempt(level, size);
+      // ENOSPC: the log did not fit (even a valid program fails then); grow and retry.
+      if (r.errno !== Errno.ENOSPC || size >= MAX_LOG_SIZE) return r;
+      size = Math.min(MAX_LOG_SIZE, Math.max(r.logTrueSize + 1, size * 4));
+    }
+  };
+  let r = options.logLevel ? withLog(options.logLevel) : attempt(0, 0);
+  if (r.fd) return r.fd;
+  const firstErrno = r.errno;
+  if (!options.logLevel) r = withLog(1);
+  if (r.fd) return r.fd; // loaded on the retry (a transient failure)
+  if (!r.log.trim()) {
+    // No log: the kernel refused before verifying (EPERM from capabilities or lockdown, EINVAL
+    // for attributes), so the errno and its hint are the whole story.
+    const cause = bpfError('BPF_PROG_LOAD', r.errno || firstErrno);
+    throw new LoadError(`cannot load: ${cause.message}`, { program: p.name }, { cause });
+  }
+  const build = (res: ProgLoadResult): VerifierError =>
+    new VerifierError(res.log, { program: p.name, errno: errnoName(res.errno), lineInfo: info.lines, logTrueSize: res.logTrueSize || undefined });
+  let err = build(r);
+  if (err.explanation.wantsLevel2 && (options.logLevel ?? 1) === 1) {
+    const r2 = withLog(2);
+    if (r2.fd) return r2.fd;
+    if (r2.log.trim()) err = build(r2);
+  }
+  throw err;
+}
+
+/**
+ * Loads `spec` into the kernel: creates its maps, loads its programs, and returns the
+ * {@link Collection} that owns them all. The spec is not modified (its `.rodata` values are
+ * set with `options.constants` or `setVariable` beforehand).
+ *
+ * Needs CAP_BPF (plus CAP_PERFMON for tracing programs, CAP_NET_ADMIN for networking ones),
+ * or root.
+ * @throws {@link LoadError} for an object tsbpf can tell is wrong (unknown section, missing
+ *   map, extern without value, incompatible pinned map, wrong-size constant);
+ *   `VerifierError` when the verifier rejects a program; `CoreError` for a CO-RE relocation
+ *   that cannot be applied; `BpfError`/`MapError` for other kernel refusals. Nothing stays
+ *   open after a throw.
+ */
+export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Collection {
+  const only = options.programs ? new Set(options.programs) : undefined;
+  if (only) for (const n of only) if (!spec.programs.has(n)) throw new LoadError(`no program '${n}' in object '${spec.name}'`, { symbol: n });
+  const programs = [...spec.programs.values()].filter((p) => !only || only.has(p.name));
+  validate(spec, programs);
+
+  // Constants are applied to a copy of each data map's bytes: the spec stays as it was.
+  const dataOverride = new Map<string, Uint8Array>();
+  for (const [name, value] of Object.entries(options.constants ?? {})) {
+    const { map, variable } = findVariable(spec, name);
+    const bytes = encodeVariable(name, variable.size, value, spec.littleEndian);
+    let d = dataOverride.get(map.name);
+    if (!d) dataOverride.set(map.name, (d = map.data!.slice()));
+    d.set(bytes, variable.offset);
+  }
+
+  // 1. Kernel BTF.
+  const kernel = needsKernelBtf(spec, programs) ? (options.kernelBtf ?? runningKernelBtf()) : options.kernelBtf;
+
+  const undo = new Undo();
+  const pinned: string[] = [];
+  try {
+    // 2. Object BTF.
+    let btf: Fd | undefined;
+    if (spec.btf) {
+      let raw: Uint8Array | undefined;
+      try {
+        raw = sanitizeBtf(spec.btf, options.btfFeatures ?? ALL_BTF_FEATURES, { elf: spec.elf }).bytes;
+      } catch {
+        raw = undefined; // BTF that cannot be fixed up is dropped, like BTF the kernel refuses
+      }
+      const r = raw ? btfLoadRaw(raw) : undefined;
+      if (r?.fd) {
+        btf = r.fd;
+        undo.push(() => btf!.close());
+      }
+    }
+
+    // 3. Maps.
+    const maps = new Map<string, BpfMap>();
+    const reused = new Set<string>();
+    for (const m of spec.maps.values()) {
+      let def = m;
+      const override = dataOverride.get(m.name);
+      if (override) def = { ...m, data: override };
+      if (m.dataSection === '.kconfig' && m.data) {
+        const data = m.data.slice();
+        if (spec.btf) fillKconfig(data, spec.externs, spec.btf, spec.littleEndian, options.kernelConfig ? () => options.kernelConfig : undefined);
+        def = { ...m, data };
+      }
+      const { map, reused: r } = createMap(def, btf, options, undo);
+      maps.set(m.name, map);
+      if (r) reused.add(m.name);
+    }
+    for (const m of spec.maps.values()) {
+      if (m.pinning !== 1 || reused.has(m.name)) continue;
+      const root = options.pinRoot ?? '/sys/fs/bpf';
+      // libbpf's bpf_map__pin creates the parent directory (make_parent_dir).
+      mkdirSync(root, { recursive: true });
+      const path = join(root, pinName(m.name));
+      maps.get(m.name)!.pin(path);
+      pinned.push(path);
+    }
+
+    // 4. Programs.
+    const ksymNames = new Set<string>();
+    for (const p of programs) for (const i of p.instructions) if (i.reference?.kind === 'ksym' && !i.reference.typed) ksymNames.add(i.reference.name);
+    const resolved: Resolved = { maps, kernel, kallsyms: readKallsyms(ksymNames) };
+    const hasCore = programs.some((p) => p.instructions.some((i) => i.coreRelo));
+    const fixups: CoreFixup[] = hasCore && kernel ? computeFixups({ ...spec, programs }, kernel) : [];
+    const rodata = [...spec.maps.values()].filter((m) => m.dataSection?.startsWith('.rodata')).map((m) => maps.get(m.name)!);
+    const loaded = new Map<string, Program>();
+    for (const p of programs) {
+      let insns = p.instructions.map((i) => ({ ...i, reference: i.reference ? { ...i.reference } : undefined }) as ProgramInstruction);
+      if (fixups.length) insns = applyFixups(insns, fixups, p.name);
+      resolveCalls(insns, p.name);
+      resolveReferences(p, insns, resolved);
+      const fd = loadProgram(p, insns, btf, kernel, options);
+      const prog = new Program(fd, p.name, p.type, p.expectedAttachType);
+      undo.push(() => prog.close());
+      loaded.set(p.name, prog);
+      // libbpf binds .rodata to every program so its metadata outlives unreferenced reads.
+      for (const m of rodata) {
+        try {
+          progBindMap(prog.fd, m.fd);
+        } catch {
+          // As libbpf: not fatal (kernels before 5.10 lack PROG_BIND_MAP).
+        }
+      }
+    }
+
+    // 5. prog_array and map-in-map initial values.
+    for (const m of spec.maps.values()) {
+      if (!m.initialValues || reused.has(m.name)) continue;
+      const map = maps.get(m.name)!;
+      for (const [index, target] of m.initialValues) {
+        const fd = m.type === MapType.PROG_ARRAY ? loaded.get(target)?.fd : maps.get(target)?.fd;
+        if (fd === undefined) {
+          if (m.type === MapType.PROG_ARRAY && only) continue; // the program was not asked for
+          throw new LoadError(`initial value #${index} names '${target}', which was not loaded`, { map: m.name, symbol: target });
+        }
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, index, hostLittleEndian);
+        const value = new Uint8Array(4);
+        new DataView(value.buffer).setUint32(0, fd, hostLittleEndian);
+        map.updateBytes(key, value);
+      }
+    }
+    return new Collection({ programs: loaded, maps, btf, spec });
+  } catch (e) {
+    undo.run();
+    for (const path of pinned.reverse()) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    }
+    throw e;
+  }
+}
