@@ -10,7 +10,9 @@ import { btfCommands } from './btf.js';
 import { verifierCommands } from './verifier.js';
 import { mapCommands } from './map.js';
 import { progCommands } from './prog.js';
+import { loaderCommands } from './loader.js';
 import { linkCommands } from './link.js';
+import { linkAttachCommands } from './link-attach.js';
 import { featureCommands } from './feature.js';
 
 export const commands: CliCommand[] = [
@@ -20,6 +22,8 @@ export const commands: CliCommand[] = [
   ...verifierCommands,
   ...mapCommands,
   ...progCommands,
+  ...loaderCommands,
   ...linkCommands,
+  ...linkAttachCommands,
   ...featureCommands,
 ];

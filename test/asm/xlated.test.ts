@@ -16,13 +16,14 @@
  *   `r0 = &(void __percpu *)(r0)` (Linux 6.10) as `r0 = r0`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { BPF_PSEUDO_CALL, decodeProgram, disassemble, type Instruction } from '../../src/asm/index.js';
 import { describeKernel, describeWithTool } from '../helpers/env.js';
-import { fixturePath } from '../helpers/fixtures.js';
+import { fixturePath, readFixture } from '../helpers/fixtures.js';
+import { parseObject } from '../../src/object/index.js';
 
 /** Fixtures whose programs all load on this kernel (no fentry/kprobe, no cpu v4 text that
  * bpftool 7.1 cannot print). */
@@ -64,6 +65,11 @@ describeKernel('disassembly agrees with bpftool prog dump xlated', () => {
     for (const name of FIXTURES) {
       it(`${name}.bpfel.o`, () => {
         const dir = `${pinRoot}_${name}`;
+        // libbpf pins LIBBPF_PIN_BY_NAME maps at /sys/fs/bpf/<name>: remove the ones this
+        // load creates (maps.bpf.c pins 'lru'), so no test leaves kernel objects behind.
+        const byName = [...parseObject(readFixture(name)).maps.values()].filter((m) => m.pinning === 1).map((m) => `/sys/fs/bpf/${m.name}`);
+        const preexisting = new Set(byName.filter((p) => existsSync(p)));
+        onTestFinished(() => byName.filter((p) => !preexisting.has(p)).forEach((p) => rmSync(p, { force: true })));
         try {
           execFileSync('bpftool', ['prog', 'loadall', fixturePath(name), dir], { stdio: 'pipe' });
           const pins = readdirSync(dir).sort();
