@@ -9,6 +9,7 @@
  * {@link RingbufReader}: event fds are watched from Node's event loop.
  * @module
  */
+import { TsbpfError } from '../errors.js';
 import { BpfMap } from '../maps/index.js';
 import {
   MapType, PROT_READ, PROT_WRITE, bpfError, ioctl, mapShared, pageSize, perfEventOpen, possibleCpus, watchReadable,
@@ -136,7 +137,7 @@ export class PerfReader {
   consume(fn?: RecordCallback, limit = Infinity): number {
     if (this.#closed) throw new ReaderClosedError('perf reader');
     const cb = fn ?? this.#callback;
-    if (!cb) throw new TypeError('consume() needs a callback (or call on() first)');
+    if (!cb) throw new TsbpfError('consume() needs a callback (or call on() first)');
     let total = 0;
     for (const c of this.#cpus) {
       if (total >= limit) break;

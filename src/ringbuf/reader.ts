@@ -18,6 +18,7 @@
  * watches; a record view kept after it still reads mapped memory (stale, never a crash).
  * @module
  */
+import { TsbpfError } from '../errors.js';
 import { BpfMap } from '../maps/index.js';
 import { MapType, PROT_READ, PROT_WRITE, mapShared, pageSize, watchReadable, type FdWatch } from '../syscall/index.js';
 import { ReaderClosedError, RingbufCorruptedError, RingbufMapError } from './errors.js';
@@ -155,7 +156,7 @@ export class RingbufReader {
   consume(fn?: RecordCallback, limit = Infinity): number {
     this.#checkOpen();
     const cb = fn ?? this.#callback;
-    if (!cb) throw new TypeError('consume() needs a callback (or call on() first)');
+    if (!cb) throw new TsbpfError('consume() needs a callback (or call on() first)');
     let total = 0;
     for (const s of this.#sources) {
       if (total >= limit) break;
