@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { btfFromElf, dumpCString, encodeBtf, parseBtf, sizeOf, StringTable, type Btf, type BtfType } from '../../src/btf/index.js';
 import { main } from '../../src/cli/main.js';
 import { parseElf } from '../../src/elf/index.js';
-import { describeWithTool } from '../helpers/env.js';
+import { describeWithTool, runWithKernelBtf } from '../helpers/env.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 const fixture = btfFromElf(parseElf(readFixture('btf_types')))!.btf;
@@ -118,7 +118,7 @@ describeWithTool('C header dump compiles with clang-19', ['clang-19'], () => {
     }
   });
 
-  it.runIf(existsSync('/sys/kernel/btf/vmlinux'))('vmlinux.h from `tsbpf btf dump file /sys/kernel/btf/vmlinux format c`, in a CO-RE program', async () => {
+  it.runIf(runWithKernelBtf)('vmlinux.h from `tsbpf btf dump file /sys/kernel/btf/vmlinux format c`, in a CO-RE program', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsbpf-vmlinux-h-'));
     try {
       const chunks: string[] = [];

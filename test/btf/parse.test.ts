@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { runWithKernelBtf } from '../helpers/env.js';
 import {
   alignOf,
   BTF_INT_SIGNED,
@@ -141,7 +142,7 @@ describe('marshalBtf', () => {
     expect(n).toBeGreaterThan(5);
   });
 
-  it.runIf(existsSync('/sys/kernel/btf/vmlinux'))('round-trips vmlinux byte for byte', () => {
+  it.runIf(runWithKernelBtf)('round-trips vmlinux byte for byte', () => {
     const bytes = new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux'));
     expect(Buffer.from(marshalBtf(parseBtf(bytes))).equals(Buffer.from(bytes))).toBe(true);
   });
@@ -214,7 +215,7 @@ describe('split BTF', () => {
   });
 });
 
-describe.runIf(existsSync('/sys/kernel/btf/vmlinux'))('vmlinux', () => {
+describe.runIf(runWithKernelBtf)('vmlinux', () => {
   const bytes = new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux'));
   const btf = parseBtf(bytes);
 

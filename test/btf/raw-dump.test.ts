@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { describeWithTool } from '../helpers/env.js';
+import { describeWithTool, runWithKernelBtf } from '../helpers/env.js';
 import { allFixtures, readFixture } from '../helpers/fixtures.js';
 import { encodeBtf, parseBtf, StringTable, type BtfType } from '../../src/btf/index.js';
 import { parseElf } from '../../src/elf/index.js';
@@ -35,7 +35,7 @@ describeWithTool('btf dump file (raw) matches bpftool', ['bpftool'], () => {
     }
   });
 
-  it.runIf(existsSync('/sys/kernel/btf/vmlinux'))('for /sys/kernel/btf/vmlinux, line for line', async () => {
+  it.runIf(runWithKernelBtf)('for /sys/kernel/btf/vmlinux, line for line', async () => {
     const ours = await tsbpf(['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux']);
     expect(ours.code).toBe(0);
     const theirs = bpftool(['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux']);

@@ -54,3 +54,9 @@ export function describeWithTool(name: string, tools: string[], fn: () => void):
   const missing = tools.filter((t) => findTool(t) === undefined);
   gated(name, missing.length ? `missing tool(s): ${missing.join(', ')}` : undefined, fn);
 }
+
+/**
+ * Whether tests that read the running kernel's BTF should run: when it exists, and always
+ * under TSBPF_REQUIRE_KERNEL=1 (where a missing /sys/kernel/btf/vmlinux must fail, not skip).
+ */
+export const runWithKernelBtf: boolean = requireAll || existsSync('/sys/kernel/btf/vmlinux');
