@@ -32,7 +32,7 @@ import {
   slotCount,
 } from '../asm/index.js';
 import { ALL_BTF_FEATURES, readKernelBtf, sanitizeBtf, type Btf, type BtfFeatures } from '../btf/index.js';
-import { applyFixups, computeFixups, type CoreFixup } from '../core/index.js';
+import { applyFixups, computeFixups, formatFixup, type CoreFixup } from '../core/index.js';
 import { BpfMap, type MapSpec } from '../maps/index.js';
 import { findSectionDef, resolveCalls, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec } from '../object/index.js';
 import { Program } from '../programs/index.js';
@@ -379,7 +379,14 @@ function createMap(m: ObjectMapSpec, btf: Fd | undefined, options: LoadOptions, 
 }
 
 /** `BPF_PROG_LOAD` with libbpf's log policy. Returns the fd or throws. */
-function loadProgram(p: ProgramSpec, insns: ProgramInstruction[], btf: Fd | undefined, kernel: Btf | undefined, options: LoadOptions): Fd {
+function loadProgram(
+  p: ProgramSpec,
+  insns: ProgramInstruction[],
+  btf: Fd | undefined,
+  kernel: Btf | undefined,
+  options: LoadOptions,
+  fixups: readonly CoreFixup[],
+): Fd {
   const bytes = encodeInstructions(insns, hostLittleEndian);
   const info = btf ? funcAndLineInfo(insns) : { lines: [] as InsnLineInfo[] };
   const attrs = {
@@ -431,6 +438,11 @@ function loadProgram(p: ProgramSpec, insns: ProgramInstruction[], btf: Fd | unde
     if (r2.fd) return r2.fd;
     if (r2.log.trim()) err = build(r2);
   }
+  // The verifier reached a poisoned CO-RE instruction: say which relocation it was and why
+  // it was poisoned, since the log only shows `call unknown#195896080`.
+  const at = err.explanation.insnIdx;
+  const poisoned = fixups.find((f) => f.program === p.name && f.insn === at && f.poison !== undefined);
+  if (poisoned) err.message = `${formatFixup(poisoned)}\n${err.message}`;
   throw err;
 }
 
@@ -524,7 +536,7 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
       if (fixups.length) insns = applyFixups(insns, fixups, p.name);
       resolveCalls(insns, p.name);
       resolveReferences(p, insns, resolved);
-      const fd = loadProgram(p, insns, btf, kernel, options);
+      const fd = loadProgram(p, insns, btf, kernel, options, fixups);
       const prog = new Program(fd, p.name, p.type, p.expectedAttachType);
       undo.push(() => prog.close());
       loaded.set(p.name, prog);
