@@ -6,7 +6,8 @@
  * @module
  */
 import type { BpfMap, MapView } from '../maps/index.js';
-import type { ObjectSpec } from '../object/index.js';
+import { attachBySection, LinkGroup, type Link } from '../link/index.js';
+import { findSectionDef, type ObjectSpec } from '../object/index.js';
 import { MapFlags } from '../uapi/bpf.js';
 import type { Program } from '../programs/index.js';
 import type { Fd } from '../syscall/index.js';
@@ -90,6 +91,39 @@ export class Collection {
     const v = view;
     const writable = (map.flags & MapFlags.RDONLY_PROG) === 0 && !map.dataSection!.startsWith('.rodata');
     return new GlobalVariable(name, map.dataSection!, variable.size, () => v.bytes.subarray(variable.offset, variable.offset + variable.size), writable, this.#spec.littleEndian);
+  }
+
+  /**
+   * Attaches every program whose section name says where, as a libbpf skeleton's `attach()`
+   * does: `tracepoint/sched/sched_switch`, `raw_tp/sys_enter`, `tp_btf/...`, `iter/task`,
+   * `uprobe//bin/bash:readline`, `usdt/...`. A program whose section names no target (`xdp`,
+   * `socket`, a bare `kprobe`) is skipped: attach it with the function for its kind.
+   * @param options.only the programs to attach (default: every program still owned)
+   * @returns the links, owned by the caller, as one `LinkGroup`: closing it detaches them all
+   * @throws `AttachError` (or `LockdownError`, `NotSupportedError`) for a target that cannot
+   *   be attached; the links made before it are closed first.
+   */
+  attachAll(options: { only?: readonly string[] } = {}): LinkGroup {
+    const links: Link[] = [];
+    // USDT programs find their argument specs in this map (libbpf's usdt.bpf.h).
+    const usdtMap = this.maps.get('__bpf_usdt_specs');
+    const attachOptions = usdtMap
+      ? { usdtSpecs: { update: (id: number, spec: Uint8Array) => usdtMap.updateBytes(new Uint8Array(new Uint32Array([id]).buffer), spec) } }
+      : {};
+    try {
+      for (const [name, prog] of this.programs) {
+        if (options.only && !options.only.includes(name)) continue;
+        const spec = this.#spec.programs.get(name);
+        const info = spec && findSectionDef(spec.section);
+        if (!info) continue;
+        const link = attachBySection(prog, info, attachOptions);
+        if (link) links.push(link);
+      }
+    } catch (e) {
+      for (const l of links.reverse()) l.close();
+      throw e;
+    }
+    return new LinkGroup('collection', this.#spec.name, links);
   }
 
   /** Closes every program, map and the BTF object. Harmless when already closed. */
