@@ -88,7 +88,8 @@ const perfEventProgTypes = [ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.PERF_
 /**
  * Attaches `prog` to an open perf event. Takes ownership of `perfFd` (closed with the link,
  * or on failure). Uses a perf_event link where the kernel has them, else the ioctl.
- * @param kind,target name the attachment in errors and {@link Link.kind}.
+ * @param kind what is attached, for errors and {@link Link.kind} (`tracepoint`, `uprobe`, ...).
+ * @param target where it is attached, for errors (`sched/sched_switch`).
  * @param useLink false: use the pre-5.15 ioctl even where links exist (tests, old-kernel behaviour).
  */
 export function attachToPerfEvent(prog: AttachableProgram, perfFd: Fd, kind: string, target: string, cookie?: bigint, useLink = true): Link {
