@@ -31,10 +31,11 @@ import {
   setImm64,
   slotCount,
 } from '../asm/index.js';
-import { ALL_BTF_FEATURES, readKernelBtf, sanitizeBtf, type Btf, type BtfFeatures } from '../btf/index.js';
+import { readKernelBtf, sanitizeBtf, type Btf, type BtfFeatures } from '../btf/index.js';
 import { applyFixups, computeFixups, formatFixup, type CoreFixup } from '../core/index.js';
 import { BpfMap, type MapSpec } from '../maps/index.js';
 import { findSectionDef, resolveCalls, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec } from '../object/index.js';
+import { probeBtfFeatures } from '../features/index.js';
 import { Program } from '../programs/index.js';
 import {
   bpfError,
@@ -50,7 +51,8 @@ import {
   type ProgLoadResult,
 } from '../syscall/index.js';
 import { AttachType, MapType, ProgType } from '../uapi/bpf.js';
-import { VerifierError, type InsnLineInfo } from '../verifier-log/index.js';
+import { POISON_CALL_KFUNC_BASE, VerifierError, type InsnLineInfo } from '../verifier-log/index.js';
+import { externIndexes, loaderSymbols } from './debug-info.js';
 import { Collection } from './collection.js';
 import { LoadError } from './errors.js';
 import { encodeVariable, findVariable, type VariableValue } from './globals.js';
@@ -77,7 +79,7 @@ export interface LoadOptions {
   logSize?: number;
   /** The kernel configuration for `.kconfig` externs (default: `/proc/config.gz`, `/boot/config-*`). */
   kernelConfig?: Map<string, string>;
-  /** The BTF features of the kernel (default: all, as on the 6.x kernels tsbpf targets). */
+  /** The BTF features of the kernel (default: probed once per process, as libbpf's `FEAT_BTF_*`). */
   btfFeatures?: BtfFeatures;
   /** Load only these programs (default: all). */
   programs?: readonly string[];
@@ -244,6 +246,8 @@ interface Resolved {
   maps: Map<string, BpfMap>;
   kernel: Btf | undefined;
   kallsyms: Map<string, bigint>;
+  /** Extern index in libbpf's order, for poisoned kfunc calls. */
+  externs: Map<string, number>;
 }
 
 /** Writes the kernel's view of every reference into the instructions (a copy). */
@@ -270,9 +274,13 @@ function resolveReferences(p: ProgramSpec, insns: ProgramInstruction[], r: Resol
         const id = r.kernel?.findByName(ref.name, 'FUNC');
         if (id === undefined) {
           if (!ref.weak) throw new LoadError(`kfunc '${ref.name}' not found in kernel BTF`, { ...where, symbol: ref.name });
-          // libbpf: an unresolved weak kfunc call keeps imm 0; the verifier accepts it only if dead.
-          insn.src = BPF_PSEUDO_KFUNC_CALL;
-          insn.imm = 0;
+          // An unresolved weak kfunc call becomes a helper call to 2002000000 + the extern's
+          // index (libbpf's poison_kfunc_call): dead code is removed before helper calls are
+          // fixed up, and a reachable one fails with `invalid func unknown#2002000000`, which
+          // VerifierError turns back into the kfunc's name. (A kfunc call with imm 0, as libbpf
+          // 1.1 leaves it, passes and fails later with a misleading `R0 !read_ok`.)
+          insn.src = 0;
+          insn.imm = POISON_CALL_KFUNC_BASE + (r.externs.get(ref.name) ?? 0);
           insn.off = 0;
           break;
         }
@@ -386,6 +394,7 @@ function loadProgram(
   kernel: Btf | undefined,
   options: LoadOptions,
   fixups: readonly CoreFixup[],
+  spec: ObjectSpec,
 ): Fd {
   const bytes = encodeInstructions(insns, hostLittleEndian);
   const info = btf ? funcAndLineInfo(insns) : { lines: [] as InsnLineInfo[] };
@@ -431,7 +440,13 @@ function loadProgram(
     throw new LoadError(`cannot load: ${cause.message}`, { program: p.name }, { cause });
   }
   const build = (res: ProgLoadResult): VerifierError =>
-    new VerifierError(res.log, { program: p.name, errno: errnoName(res.errno), lineInfo: info.lines, logTrueSize: res.logTrueSize || undefined });
+    new VerifierError(res.log, {
+      program: p.name,
+      errno: errnoName(res.errno),
+      lineInfo: info.lines,
+      symbols: loaderSymbols(spec, insns),
+      logTrueSize: res.logTrueSize || undefined,
+    });
   let err = build(r);
   if (err.explanation.wantsLevel2 && (options.logLevel ?? 1) === 1) {
     const r2 = withLog(2);
@@ -444,6 +459,26 @@ function loadProgram(
   const poisoned = fixups.find((f) => f.program === p.name && f.insn === at && f.poison !== undefined);
   if (poisoned) err.message = `${formatFixup(poisoned)}\n${err.message}`;
   throw err;
+}
+
+/** Sanitized object BTF per (BTF, feature set): a spec loaded many times is sanitized once. */
+const sanitizedCache = new WeakMap<Btf, Map<string, Uint8Array | Error>>();
+
+function sanitizedBtf(spec: ObjectSpec, features: BtfFeatures): Uint8Array | Error {
+  const btf = spec.btf!;
+  const key = JSON.stringify(features);
+  let perFeatures = sanitizedCache.get(btf);
+  if (!perFeatures) sanitizedCache.set(btf, (perFeatures = new Map()));
+  let out = perFeatures.get(key);
+  if (out === undefined) {
+    try {
+      out = sanitizeBtf(btf, features, { elf: spec.elf }).bytes;
+    } catch (e) {
+      out = e instanceof Error ? e : new Error(String(e));
+    }
+    perFeatures.set(key, out);
+  }
+  return out;
 }
 
 /**
@@ -484,16 +519,16 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
     // 2. Object BTF.
     let btf: Fd | undefined;
     if (spec.btf) {
-      let raw: Uint8Array | undefined;
-      try {
-        raw = sanitizeBtf(spec.btf, options.btfFeatures ?? ALL_BTF_FEATURES, { elf: spec.elf }).bytes;
-      } catch {
-        raw = undefined; // BTF that cannot be fixed up is dropped, like BTF the kernel refuses
-      }
-      const r = raw ? btfLoadRaw(raw) : undefined;
+      const sanitized = sanitizedBtf(spec, options.btfFeatures ?? probeBtfFeatures());
+      const r = sanitized instanceof Uint8Array ? btfLoadRaw(sanitized) : undefined;
       if (r?.fd) {
         btf = r.fd;
         undo.push(() => btf!.close());
+      } else {
+        // As libbpf ("BTF is optional, ignoring"): load without BTF, but say so, since
+        // func/line info (and so C lines in verifier errors) and BTF-typed maps are lost.
+        const why = r ? `the kernel refused it (${errnoName(r.errno)})` : `it cannot be sanitized: ${(sanitized as Error).message}`;
+        process.emitWarning(`tsbpf: object '${spec.name}' loads without its BTF: ${why}`, 'TsbpfBtfDropped');
       }
     }
 
@@ -526,7 +561,7 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
     // 4. Programs.
     const ksymNames = new Set<string>();
     for (const p of programs) for (const i of p.instructions) if (i.reference?.kind === 'ksym' && !i.reference.typed) ksymNames.add(i.reference.name);
-    const resolved: Resolved = { maps, kernel, kallsyms: readKallsyms(ksymNames) };
+    const resolved: Resolved = { maps, kernel, kallsyms: readKallsyms(ksymNames), externs: externIndexes(spec) };
     const hasCore = programs.some((p) => p.instructions.some((i) => i.coreRelo));
     const fixups: CoreFixup[] = hasCore && kernel ? computeFixups({ ...spec, programs }, kernel) : [];
     const rodata = [...spec.maps.values()].filter((m) => m.dataSection?.startsWith('.rodata')).map((m) => maps.get(m.name)!);
@@ -536,7 +571,7 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
       if (fixups.length) insns = applyFixups(insns, fixups, p.name);
       resolveCalls(insns, p.name);
       resolveReferences(p, insns, resolved);
-      const fd = loadProgram(p, insns, btf, kernel, options, fixups);
+      const fd = loadProgram(p, insns, btf, kernel, options, fixups, spec);
       const prog = new Program(fd, p.name, p.type, p.expectedAttachType);
       undo.push(() => prog.close());
       loaded.set(p.name, prog);

@@ -21,3 +21,4 @@ export {
 } from './probe.js';
 export { probeKernel, type KernelFeatures, type FeatureLine } from './report.js';
 export { localStorageBtf, vmlinuxBtf, kernelEnum } from './btf.js';
+export { probeBtfFeatures, btfProbeBlob, clearBtfFeatureCache } from './btf-features.js';
