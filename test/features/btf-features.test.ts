@@ -77,7 +77,7 @@ describeKernel('BTF feature probes on the running kernel', () => {
     try {
       const c = loadCollection({ ...spec, btf: parseBtf(bad) });
       c.close();
-      const calls = warn.mock.calls.filter((a) => a[1] === 'TsbpfBtfDropped');
+      const calls = warn.mock.calls.filter((a) => (a[1] as unknown) === 'TsbpfBtfDropped');
       expect(calls).toHaveLength(1);
       expect(String(calls[0]![0])).toMatch(/object 'minimal' loads without its BTF: the kernel refused it \(EINVAL\)/);
     } finally {
