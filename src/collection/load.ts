@@ -45,6 +45,7 @@ import {
   hostLittleEndian,
   mapInfo,
   objGet,
+  possibleCpus,
   progBindMap,
   progLoadRaw,
   type Fd,
@@ -322,7 +323,9 @@ function toMapSpec(m: ObjectMapSpec, btf: Fd | undefined): MapSpec {
     type: m.type,
     keySize: m.keySize,
     valueSize: m.valueSize,
-    maxEntries: m.maxEntries,
+    // libbpf's map_set_def_max_entries: a perf event array without max_entries gets one
+    // slot per possible CPU (what bpf_perf_event_output(BPF_F_CURRENT_CPU) indexes).
+    maxEntries: m.type === MapType.PERF_EVENT_ARRAY && m.maxEntries === 0 ? possibleCpus() : m.maxEntries,
     flags: m.flags,
     numaNode: m.numaNode,
     mapExtra: m.mapExtra,
