@@ -24,6 +24,7 @@ import { MapType, PROT_READ, PROT_WRITE, mapShared, pageSize, watchReadable, typ
 import { ReaderClosedError, RingbufCorruptedError, RingbufMapError } from './errors.js';
 import { Ring, StopReason } from './ring.js';
 import type { RingRecord } from './record.js';
+import { ringDataSize } from './ring-map.js';
 
 /** Called with each record; the record is valid until the function returns. */
 export type RecordCallback = (record: RingRecord) => void;
@@ -103,17 +104,8 @@ export class RingbufReader {
    */
   add(map: BpfMap): number {
     this.#checkOpen();
-    if (map.closed) throw new RingbufMapError(`map '${map.name}' is closed`);
-    if (map.type !== MapType.RINGBUF) {
-      const hint = map.type === MapType.USER_RINGBUF ? ' (a user ring buffer is written, not read)' : map.type === MapType.PERF_EVENT_ARRAY ? ' (use PerfReader)' : '';
-      throw new RingbufMapError(`map '${map.name}' is of type ${map.traits.name}, not ringbuf${hint}`);
-    }
+    const size = ringDataSize(map, MapType.RINGBUF);
     const page = pageSize();
-    const size = map.maxEntries;
-    // The kernel enforces this at map creation (ringbuf_map_alloc); check before computing offsets.
-    if (size < page || (size & (size - 1)) !== 0 || size % page !== 0 || size > 0x8000_0000) {
-      throw new RingbufMapError(`map '${map.name}': max_entries ${size} is not a power-of-two multiple of the page size ${page}`);
-    }
     const own = map.clone();
     try {
       // Exactly like libbpf's ring_buffer__add: consumer page RW at offset 0, producer page

@@ -24,6 +24,7 @@ import type { BpfMap } from '../maps/index.js';
 import { MapType, PROT_READ, PROT_WRITE, mapShared, pageSize, watchWritable, type FdWatch } from '../syscall/index.js';
 import { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ } from './ring.js';
 import { ReaderClosedError, RingbufMapError } from './errors.js';
+import { ringDataSize } from './ring-map.js';
 
 /** A reserved record: write its `bytes`, then {@link UserRingbuf.submit} or {@link UserRingbuf.discard} it. */
 export interface UserRecord {
@@ -92,16 +93,7 @@ export class UserRingbuf {
    * `BPF_MAP_TYPE_USER_RINGBUF`, or not a power-of-two multiple of the page size.
    */
   static open(map: BpfMap): UserRingbuf {
-    if (map.closed) throw new RingbufMapError(`map '${map.name}' is closed`);
-    if (map.type !== MapType.USER_RINGBUF) {
-      const hint = map.type === MapType.RINGBUF ? ' (a ring buffer is read with RingbufReader)' : '';
-      throw new RingbufMapError(`map '${map.name}' is of type ${map.traits.name}, not user_ringbuf${hint}`);
-    }
-    const page = pageSize();
-    const size = map.maxEntries;
-    if (size < page || (size & (size - 1)) !== 0 || size % page !== 0 || size > 0x8000_0000) {
-      throw new RingbufMapError(`map '${map.name}': max_entries ${size} is not a power-of-two multiple of the page size ${page}`);
-    }
+    ringDataSize(map, MapType.USER_RINGBUF);
     const own = map.clone();
     try {
       return new UserRingbuf(own);
