@@ -35,7 +35,7 @@ import { readKernelBtf, sanitizeBtf, type Btf, type BtfFeatures } from '../btf/i
 import { applyFixups, computeFixups, formatFixup, type CoreFixup } from '../core/index.js';
 import { BpfMap, type MapSpec } from '../maps/index.js';
 import { findSectionDef, resolveCalls, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec } from '../object/index.js';
-import { probeBtfFeatures } from '../features/index.js';
+import { ensureMemlock, probeBtfFeatures } from '../features/index.js';
 import { Program } from '../programs/index.js';
 import {
   bpfError,
@@ -512,6 +512,9 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
     if (!d) dataOverride.set(map.name, (d = map.data!.slice()));
     d.set(bytes, variable.offset);
   }
+
+  // Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK: raise it first, as libbpf does.
+  ensureMemlock();
 
   // 1. Kernel BTF.
   const kernel = needsKernelBtf(spec, programs) ? (options.kernelBtf ?? runningKernelBtf()) : options.kernelBtf;

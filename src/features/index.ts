@@ -22,3 +22,4 @@ export {
 export { probeKernel, type KernelFeatures, type FeatureLine } from './report.js';
 export { localStorageBtf, vmlinuxBtf, kernelEnum } from './btf.js';
 export { probeBtfFeatures, btfProbeBlob, clearBtfFeatureCache } from './btf-features.js';
+export { probeMemcgAccounting, ensureMemlock } from './memlock.js';

@@ -44,6 +44,7 @@ import {
   type MapInfo,
 } from '../syscall/index.js';
 import { probeMapType } from '../features/probe.js';
+import { ensureMemlock } from '../features/memlock.js';
 import { bytesCodec, type MapCodec } from './codec.js';
 import { IterationAbortedError, MapError } from './errors.js';
 import type { MapSpec } from './spec.js';
@@ -116,6 +117,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    */
   static create<K = Uint8Array, V = Uint8Array>(spec: MapSpec, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
     const name = spec.name ?? '';
+    ensureMemlock();
     // A number tsbpf does not know yet goes to the kernel as is (newer kernels add types).
     const traits = mapTypeOf(spec.type) ?? (typeof spec.type === 'number' && Number.isInteger(spec.type) && spec.type > 0 ? unknownTraits(spec.type, spec.keySize) : undefined);
     if (!traits) throw new MapError(name, `unknown map type '${String(spec.type)}'`, 'use a MapType value or a bpftool name such as \'hash\'');

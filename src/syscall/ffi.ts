@@ -55,6 +55,8 @@ interface Libc {
   open: Fn<[string, number, number], number>;
   statfs: Fn<[string, bigint], number>;
   get_nprocs_conf: Fn<[], number>;
+  getrlimit: Fn<[number, bigint], number>;
+  setrlimit: Fn<[number, bigint], number>;
 }
 
 let lib: Libc | undefined;
@@ -83,6 +85,8 @@ export function libc(): Libc {
     open: c.func('int open(const char *path, int flags, uint32 mode)'),
     statfs: c.func('int statfs(const char *path, void *buf)'),
     get_nprocs_conf: c.func('int get_nprocs_conf()'),
+    getrlimit: c.func('int getrlimit(int resource, void *rlim)'),
+    setrlimit: c.func('int setrlimit(int resource, const void *rlim)'),
   } as unknown as Libc;
   return lib;
 }

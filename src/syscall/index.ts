@@ -26,3 +26,4 @@ export * from './misc.js';
 export * from './sys.js';
 export * from './poll.js';
 export * from './mapped.js';
+export * from './memlock.js';
