@@ -52,8 +52,7 @@ import {
   type ProgLoadResult,
 } from '../syscall/index.js';
 import { AttachType, MapType, ProgType } from '../uapi/bpf.js';
-import { POISON_CALL_KFUNC_BASE, VerifierError, type InsnLineInfo } from '../verifier-log/index.js';
-import { externIndexes, loaderSymbols } from './debug-info.js';
+import { VerifierError, type InsnLineInfo } from '../verifier-log/index.js';
 import { Collection } from './collection.js';
 import { LoadError } from './errors.js';
 import { encodeVariable, findVariable, type VariableValue } from './globals.js';
@@ -247,8 +246,6 @@ interface Resolved {
   maps: Map<string, BpfMap>;
   kernel: Btf | undefined;
   kallsyms: Map<string, bigint>;
-  /** Extern index in libbpf's order, for poisoned kfunc calls. */
-  externs: Map<string, number>;
 }
 
 /** Writes the kernel's view of every reference into the instructions (a copy). */
@@ -275,13 +272,9 @@ function resolveReferences(p: ProgramSpec, insns: ProgramInstruction[], r: Resol
         const id = r.kernel?.findByName(ref.name, 'FUNC');
         if (id === undefined) {
           if (!ref.weak) throw new LoadError(`kfunc '${ref.name}' not found in kernel BTF`, { ...where, symbol: ref.name });
-          // An unresolved weak kfunc call becomes a helper call to 2002000000 + the extern's
-          // index (libbpf's poison_kfunc_call): dead code is removed before helper calls are
-          // fixed up, and a reachable one fails with `invalid func unknown#2002000000`, which
-          // VerifierError turns back into the kfunc's name. (A kfunc call with imm 0, as libbpf
-          // 1.1 leaves it, passes and fails later with a misleading `R0 !read_ok`.)
-          insn.src = 0;
-          insn.imm = POISON_CALL_KFUNC_BASE + (r.externs.get(ref.name) ?? 0);
+          // libbpf: an unresolved weak kfunc call keeps imm 0; the verifier accepts it only if dead.
+          insn.src = BPF_PSEUDO_KFUNC_CALL;
+          insn.imm = 0;
           insn.off = 0;
           break;
         }
@@ -397,7 +390,6 @@ function loadProgram(
   kernel: Btf | undefined,
   options: LoadOptions,
   fixups: readonly CoreFixup[],
-  spec: ObjectSpec,
 ): Fd {
   const bytes = encodeInstructions(insns, hostLittleEndian);
   const info = btf ? funcAndLineInfo(insns) : { lines: [] as InsnLineInfo[] };
@@ -443,13 +435,7 @@ function loadProgram(
     throw new LoadError(`cannot load: ${cause.message}`, { program: p.name }, { cause });
   }
   const build = (res: ProgLoadResult): VerifierError =>
-    new VerifierError(res.log, {
-      program: p.name,
-      errno: errnoName(res.errno),
-      lineInfo: info.lines,
-      symbols: loaderSymbols(spec, insns),
-      logTrueSize: res.logTrueSize || undefined,
-    });
+    new VerifierError(res.log, { program: p.name, errno: errnoName(res.errno), lineInfo: info.lines, logTrueSize: res.logTrueSize || undefined });
   let err = build(r);
   if (err.explanation.wantsLevel2 && (options.logLevel ?? 1) === 1) {
     const r2 = withLog(2);
@@ -567,7 +553,7 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
     // 4. Programs.
     const ksymNames = new Set<string>();
     for (const p of programs) for (const i of p.instructions) if (i.reference?.kind === 'ksym' && !i.reference.typed) ksymNames.add(i.reference.name);
-    const resolved: Resolved = { maps, kernel, kallsyms: readKallsyms(ksymNames), externs: externIndexes(spec) };
+    const resolved: Resolved = { maps, kernel, kallsyms: readKallsyms(ksymNames) };
     const hasCore = programs.some((p) => p.instructions.some((i) => i.coreRelo));
     const fixups: CoreFixup[] = hasCore && kernel ? computeFixups({ ...spec, programs }, kernel) : [];
     const rodata = [...spec.maps.values()].filter((m) => m.dataSection?.startsWith('.rodata')).map((m) => maps.get(m.name)!);
@@ -577,7 +563,7 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
       if (fixups.length) insns = applyFixups(insns, fixups, p.name);
       resolveCalls(insns, p.name);
       resolveReferences(p, insns, resolved);
-      const fd = loadProgram(p, insns, btf, kernel, options, fixups, spec);
+      const fd = loadProgram(p, insns, btf, kernel, options, fixups);
       const prog = new Program(fd, p.name, p.type, p.expectedAttachType);
       undo.push(() => prog.close());
       loaded.set(p.name, prog);
