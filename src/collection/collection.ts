@@ -6,7 +6,7 @@
  * @module
  */
 import type { BpfMap, MapView } from '../maps/index.js';
-import { attachBySection, LinkGroup, type Link } from '../link/index.js';
+import { attachBySection, attachStructOpsMap, LinkGroup, type Link } from '../link/index.js';
 import { findSectionDef, type ObjectSpec } from '../object/index.js';
 import { MapFlags } from '../uapi/bpf.js';
 import type { Program } from '../programs/index.js';
@@ -20,6 +20,8 @@ export interface CollectionParts {
   maps: Map<string, BpfMap>;
   btf: Fd | undefined;
   spec: ObjectSpec;
+  /** struct_ops maps' values in the kernel's layout, program fds filled in, to register on attach. */
+  structOps?: Map<string, Uint8Array>;
 }
 
 /** A loaded object: programs and maps by name. Close it (or `using`) when done. */
@@ -31,6 +33,7 @@ export class Collection {
   readonly #btf: Fd | undefined;
   readonly #spec: ObjectSpec;
   readonly #views = new Map<string, MapView>();
+  readonly #structOps: Map<string, Uint8Array>;
   #closed = false;
 
   /** @internal built by `loadCollection`. */
@@ -39,6 +42,7 @@ export class Collection {
     this.maps = parts.maps;
     this.#btf = parts.btf;
     this.#spec = parts.spec;
+    this.#structOps = parts.structOps ?? new Map();
   }
 
   /** The fd of the object's BTF as loaded (`BPF_BTF_LOAD`), or undefined without BTF. */
@@ -98,7 +102,8 @@ export class Collection {
    * does: `tracepoint/sched/sched_switch`, `raw_tp/sys_enter`, `tp_btf/...`, `iter/task`,
    * `uprobe//bin/bash:readline`, `usdt/...`. A program whose section names no target (`xdp`,
    * `socket`, a bare `kprobe`) is skipped: attach it with the function for its kind.
-   * @param options.only the programs to attach (default: every program still owned)
+   * struct_ops maps (`SEC(".struct_ops")`, `SEC(".struct_ops.link")`) are registered too.
+   * @param options.only the programs and struct_ops maps to attach (default: all still owned)
    * @returns the links, owned by the caller, as one `LinkGroup`: closing it detaches them all
    * @throws `AttachError` (or `LockdownError`, `NotSupportedError`) for a target that cannot
    *   be attached; the links made before it are closed first.
@@ -118,6 +123,11 @@ export class Collection {
         if (!info) continue;
         const link = attachBySection(prog, info, attachOptions);
         if (link) links.push(link);
+      }
+      for (const [name, value] of this.#structOps) {
+        const map = this.maps.get(name);
+        if (!map || (options.only && !options.only.includes(name))) continue;
+        links.push(attachStructOpsMap({ fd: map.fd, name, flags: this.#spec.maps.get(name)!.flags }, value));
       }
     } catch (e) {
       for (const l of links.reverse()) l.close();

@@ -57,6 +57,7 @@ import { Collection } from './collection.js';
 import { LoadError } from './errors.js';
 import { encodeVariable, findVariable, type VariableValue } from './globals.js';
 import { readKallsyms } from './kallsyms.js';
+import { createStructOpsMap, planStructOps, structOpsValue, type StructOpsTarget } from './struct-ops.js';
 import { fillKconfig } from './kconfig.js';
 
 /** Options of {@link loadCollection}. */
@@ -127,6 +128,7 @@ class Undo {
 
 /** Whether a program needs kernel BTF, and what for. */
 function needsKernelBtf(spec: ObjectSpec, programs: ProgramSpec[]): boolean {
+  for (const m of spec.maps.values()) if (m.structOps) return true;
   for (const p of programs) {
     if (needsAttachBtf(p)) return true;
     for (const insn of p.instructions) {
@@ -139,6 +141,7 @@ function needsKernelBtf(spec: ObjectSpec, programs: ProgramSpec[]): boolean {
 }
 
 function needsAttachBtf(p: ProgramSpec): boolean {
+  if (p.type === ProgType.STRUCT_OPS) return true;
   const def = findSectionDef(p.section);
   return def !== undefined && (def.def.flags & SecFlags.ATTACH_BTF) !== 0;
 }
@@ -152,6 +155,12 @@ function needsAttachBtf(p: ProgramSpec): boolean {
 function attachBtfId(p: ProgramSpec, kernel: Btf): number {
   const target = p.attachTarget;
   if (!target) throw new LoadError(`section '${p.section}' names no attach target (expected '${p.section}/<name>')`, { program: p.name });
+  if (p.type === ProgType.STRUCT_OPS) {
+    // The kernel's ops struct (set from the struct_ops map that points at the program).
+    const id = kernel.findByName(target, 'STRUCT');
+    if (id === undefined) throw new LoadError(`struct_ops type '${target}' not found in kernel BTF`, { program: p.name, symbol: target });
+    return id;
+  }
   if (p.type === ProgType.EXT) {
     throw new LoadError(`freplace programs need a target program, which loadCollection does not take yet`, { program: p.name, symbol: target });
   }
@@ -450,6 +459,12 @@ function loadProgram(
   throw err;
 }
 
+/** A struct_ops program as it is loaded: its target is the ops struct and member that point at it. */
+function structOpsProgram(p: ProgramSpec, target: StructOpsTarget | undefined): ProgramSpec {
+  if (!target) throw new LoadError(`struct_ops program is not used by any struct_ops map of the object`, { program: p.name });
+  return { ...p, attachTarget: target.what.split('.')[0]!, expectedAttachType: target.memberIndex };
+}
+
 /** Sanitized object BTF per (BTF, feature set): a spec loaded many times is sanitized once. */
 const sanitizedCache = new WeakMap<Btf, Map<string, Uint8Array | Error>>();
 
@@ -505,6 +520,8 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
   // 1. Kernel BTF.
   const kernel = needsKernelBtf(spec, programs) ? (options.kernelBtf ?? runningKernelBtf()) : options.kernelBtf;
 
+  const structOps = kernel && [...spec.maps.values()].some((m) => m.structOps) ? planStructOps(spec, kernel) : undefined;
+
   const undo = new Undo();
   const pinned: string[] = [];
   try {
@@ -536,6 +553,13 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
         if (spec.btf) fillKconfig(data, spec.externs, spec.btf, spec.littleEndian, options.kernelConfig ? () => options.kernelConfig : undefined);
         def = { ...m, data };
       }
+      const plan = structOps?.plans.find((x) => x.map === m);
+      if (plan) {
+        const map = createStructOpsMap(plan, btf, kernelObjName(m.name));
+        undo.push(() => map.close());
+        maps.set(m.name, map);
+        continue;
+      }
       const { map, reused: r } = createMap(def, btf, options, undo);
       maps.set(m.name, map);
       if (r) reused.add(m.name);
@@ -558,9 +582,10 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
     const fixups: CoreFixup[] = hasCore && kernel ? computeFixups({ ...spec, programs }, kernel) : [];
     const rodata = [...spec.maps.values()].filter((m) => m.dataSection?.startsWith('.rodata')).map((m) => maps.get(m.name)!);
     const loaded = new Map<string, Program>();
-    for (const p of programs) {
+    for (let p of programs) {
       let insns = p.instructions.map((i) => ({ ...i, reference: i.reference ? { ...i.reference } : undefined }) as ProgramInstruction);
       if (fixups.length) insns = applyFixups(insns, fixups, p.name);
+      if (p.type === ProgType.STRUCT_OPS) p = structOpsProgram(p, structOps?.targets.get(p.name));
       resolveCalls(insns, p.name);
       resolveReferences(p, insns, resolved);
       const fd = loadProgram(p, insns, btf, kernel, options, fixups);
@@ -594,7 +619,8 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
         map.updateBytes(key, value);
       }
     }
-    return new Collection({ programs: loaded, maps, btf, spec });
+    const structOpsValues = new Map((structOps?.plans ?? []).map((plan) => [plan.map.name, structOpsValue(plan, (n) => loaded.get(n)?.fd)]));
+    return new Collection({ programs: loaded, maps, btf, spec, structOps: structOpsValues });
   } catch (e) {
     undo.run();
     for (const path of pinned.reverse()) {

@@ -46,5 +46,5 @@ export {
   type UsdtOptions,
   type UsdtSpecMap,
 } from './usdt.js';
-export { attachStructOps, encodeStructOps, structOpsMember, type StructOpsMember, type StructOpsOptions } from './struct-ops.js';
+export { attachStructOps, attachStructOpsMap, encodeStructOps, structOpsMember, type StructOpsMapLike, type StructOpsMember, type StructOpsOptions } from './struct-ops.js';
 export { attachBySection, type AttachBySectionOptions } from './section.js';

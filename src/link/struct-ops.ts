@@ -15,9 +15,9 @@
 import type { Btf } from '../btf/index.js';
 import { findMember, resolveType, sizeOf } from '../btf/index.js';
 import { AttachType, MapType, MapFlags } from '../uapi/bpf.js';
-import { btfLoad, Fd, hostLittleEndian, linkCreate, mapCreate, mapUpdateElem } from '../syscall/index.js';
+import { btfLoad, Fd, hostLittleEndian, linkCreate, mapCreate, mapDeleteElem, mapUpdateElem } from '../syscall/index.js';
 import { AttachError } from './errors.js';
-import { FdLink, type AttachableProgram } from './link.js';
+import { FdLink, LegacyAttachment, type AttachableProgram } from './link.js';
 
 /** Where program `member` of ops struct `type` attaches: the values to load it with. */
 export interface StructOpsMember {
@@ -147,5 +147,34 @@ export function attachStructOps(o: StructOpsOptions): FdLink {
     throw new AttachError('struct_ops', o.type, `registering failed: ${(e as Error).message}`, { cause: e });
   } finally {
     btf?.close();
+  }
+}
+
+/** A struct_ops map to register: what {@link attachStructOpsMap} needs of a `BpfMap`. */
+export interface StructOpsMapLike {
+  readonly fd: number;
+  readonly name: string;
+  /** `map_flags`: `BPF_F_LINK` makes the registration a link. */
+  readonly flags: number;
+}
+
+/**
+ * Registers a loaded struct_ops map (an object's `SEC(".struct_ops")` variable) with its value
+ * (built by the loader): writes the value, which registers the ops; for a `BPF_F_LINK` map
+ * (`.struct_ops.link`), also creates the struct_ops link, which registers them instead and
+ * unregisters them on close. Without `BPF_F_LINK`, closing the attachment deletes the value
+ * (libbpf's `bpf_link__detach_struct_ops`). The caller keeps owning the map.
+ */
+export function attachStructOpsMap(map: StructOpsMapLike, value: Uint8Array): FdLink | LegacyAttachment {
+  const key = new Uint8Array(4);
+  try {
+    mapUpdateElem(map.fd, key, value, 0);
+    if ((map.flags & MapFlags.LINK) === 0) {
+      return new LegacyAttachment('struct_ops', map.name, map.name, () => void mapDeleteElem(map.fd, key));
+    }
+    const link = linkCreate({ prog_fd: map.fd, target_fd: 0, attach_type: AttachType.STRUCT_OPS });
+    return new FdLink('struct_ops', map.name, link);
+  } catch (e) {
+    throw new AttachError('struct_ops', map.name, `registering failed: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -13,3 +13,4 @@ export { parseObject, objectNameFromPath, type ParseObjectOptions } from './pars
 export { findSectionDef, sectionDefMatches, sectionDefs, SecFlags, type SectionDef, type SectionInfo, type AutoAttach } from './section-defs.js';
 export { resolveCalls, linkProgram } from './link.js';
 export { internalMapName, isDataSection, BPF_OBJ_NAME_LEN } from './maps.js';
+export { readStructOpsMaps, isStructOpsSection, type StructOpsSpec } from './struct-ops.js';

@@ -15,6 +15,7 @@ import { MapFlags, MapType, ProgFlags } from '../uapi/bpf.js';
 import { ObjectError } from './errors.js';
 import { readFunctions, type ExternLookup } from './functions.js';
 import { linkProgram } from './link.js';
+import { readStructOpsMaps } from './struct-ops.js';
 import { internalMapName, isDataSection, readBtfMaps, readDataSection, readExterns, readLegacyMaps, type DefinedMap } from './maps.js';
 import { findSectionDef } from './section-defs.js';
 import type { ObjectMapSpec, ObjectSpec, ProgramSpec } from './spec.js';
@@ -103,6 +104,12 @@ export function parseObject(bytes: Uint8Array, options: ParseObjectOptions = {})
     if (maps.has(d.spec.name)) throw new ObjectError(`map '${d.spec.name}' is defined twice`, { section: d.spec.section, symbol: d.spec.name });
     maps.set(d.spec.name, d.spec);
     mapAtOffset.set(`${elf.section(d.spec.section)!.index}:${d.offset}`, d.spec.name);
+  }
+
+  // struct_ops maps (.struct_ops, .struct_ops.link).
+  for (const m of readStructOpsMaps(elf, btf)) {
+    if (maps.has(m.name)) throw new ObjectError(`struct_ops map '${m.name}' clashes with a map of the same name`, { section: m.section, symbol: m.name });
+    maps.set(m.name, m);
   }
 
   // Data sections.

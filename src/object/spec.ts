@@ -11,6 +11,7 @@
 import type { Instruction } from '../asm/index.js';
 import type { Btf, BtfExt, BtfExtCoreRelo, BtfExtLineInfo } from '../btf/index.js';
 import type { ElfFile } from '../elf/index.js';
+import type { StructOpsSpec } from './struct-ops.js';
 
 /**
  * What an instruction refers to, to be resolved when the object is loaded. Named after the
@@ -143,8 +144,10 @@ export interface ObjectMapSpec {
   data?: Uint8Array;
   /** For a data-section map: its variables, from BTF. */
   variables?: DataVariable[];
-  /** Where it was defined: the ELF section (`.maps`, `maps`, or the data section). */
+  /** Where it was defined: the ELF section (`.maps`, `maps`, `.struct_ops(.link)` or the data section). */
   section: string;
+  /** For a `BPF_MAP_TYPE_STRUCT_OPS` map: the ops struct and the programs of its members. */
+  structOps?: StructOpsSpec;
 }
 
 /** Everything in a BPF object file. */
