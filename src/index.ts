@@ -25,3 +25,5 @@ export * from './features/index.js';
 export * from './programs/index.js';
 export * from './collection/index.js';
 export * from './link/index.js';
+export * from './gen/skeleton/index.js';
+export * from './collection/skeleton.js';

@@ -23,6 +23,7 @@ const layerOf: Record<string, number> = {
   object: 1,
   core: 1,
   'verifier-log': 1,
+  gen: 1,
   syscall: 2,
   maps: 3,
   features: 3,

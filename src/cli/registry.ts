@@ -14,6 +14,7 @@ import { loaderCommands } from './loader.js';
 import { linkCommands } from './link.js';
 import { linkAttachCommands } from './link-attach.js';
 import { featureCommands } from './feature.js';
+import { genSkeletonCommands } from './gen-skeleton.js';
 
 export const commands: CliCommand[] = [
   ...objectCommands,
@@ -26,4 +27,5 @@ export const commands: CliCommand[] = [
   ...linkCommands,
   ...linkAttachCommands,
   ...featureCommands,
+  ...genSkeletonCommands,
 ];
