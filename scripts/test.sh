@@ -31,6 +31,7 @@ fi
 if [ "$(id -u)" = 0 ]; then
   mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || true
   mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing || true
+  mountpoint -q /sys/kernel/security || mount -t securityfs securityfs /sys/kernel/security || true
 fi
 
 npm ci --no-audit --no-fund

@@ -8,6 +8,7 @@ import { objectCommands } from './object.js';
 import { coreCommands } from './core.js';
 import { btfCommands } from './btf.js';
 import { verifierCommands } from './verifier.js';
+import { progLoadCommands } from './prog-load.js';
 import { mapCommands } from './map.js';
 import { progCommands } from './prog.js';
 import { loaderCommands } from './loader.js';
@@ -21,6 +22,7 @@ export const commands: CliCommand[] = [
   ...coreCommands,
   ...btfCommands,
   ...verifierCommands,
+  ...progLoadCommands,
   ...mapCommands,
   ...progCommands,
   ...loaderCommands,

@@ -1,20 +1,21 @@
 /**
- * `tsbpf verifier explain LOGFILE [--object OBJ] [--json]`: explains a verifier log captured
- * elsewhere: the raw log (e.g. from `BPF_PROG_LOAD`'s log buffer) or a tool's whole output
- * (libbpf and bpftool print the log between `-- BEGIN PROG LOAD LOG --` and
+ * `tsbpf verifier explain LOGFILE [--object OBJ [--prog NAME]] [--json]`: explains a verifier
+ * log captured elsewhere: the raw log (e.g. from `BPF_PROG_LOAD`'s log buffer) or a tool's
+ * whole output (libbpf and bpftool print the log between `-- BEGIN PROG LOAD LOG --` and
  * `-- END PROG LOAD LOG --`; each program's log there is explained). `-` reads stdin.
  *
- * `--object OBJ` (C locations from the object's `.BTF.ext` line_info) is not available yet:
- * it needs the line_info decoder of `src/btf`. Without it, locations come from the log's own
- * source comments, which the kernel prints when the program was loaded with line info (as
- * libbpf and bpftool do).
+ * Without `--object`, locations come from the log's own source comments, which the kernel
+ * prints when the program was loaded with line info (as libbpf and bpftool do). With
+ * `--object OBJ`, they come from the object's `.BTF.ext` line_info (with columns, and for
+ * every instruction, not only those the kernel annotated), and poisoned kfunc calls and map
+ * loads are named (`verifier-object.ts`).
  * @module
  */
 import { parseArgs } from 'node:util';
-import { NotSupportedError, TsbpfError } from '../errors.js';
 import { explain, extractVerifierLogs, formatExplanation, type Explanation } from '../verifier-log/index.js';
 import { UsageError, type CliCommand } from './command.js';
 import { readInputText } from './files.js';
+import { objectExplainOptions, readObjectForLog } from './verifier-object.js';
 
 /** JSON shape of one explained log (bigints in register states become strings). */
 function toJson(program: string | undefined, e: Explanation): unknown {
@@ -26,26 +27,29 @@ export const verifierCommands: CliCommand[] = [
   {
     path: ['verifier', 'explain'],
     summary: 'Explain a verifier log (raw, or libbpf/bpftool output): C line, cause, register history, fix',
-    usage: 'LOGFILE [--object OBJ] [--truncated] [--json]',
+    usage: 'LOGFILE [--object OBJ [--prog NAME]] [--truncated] [--json]',
     async run(argv, io) {
       const { values, positionals } = parseArgs({
         args: argv,
         options: {
           json: { type: 'boolean', short: 'j' },
           object: { type: 'string' },
+          prog: { type: 'string' },
           truncated: { type: 'boolean' },
         },
         allowPositionals: true,
       });
       if (positionals.length !== 1) throw new UsageError('expected exactly one log file');
-      if (values.object !== undefined) {
-        throw new NotSupportedError("'--object' (source lines from .BTF.ext line_info) in this version of tsbpf");
-      }
+      if (values.prog !== undefined && values.object === undefined) throw new UsageError("'--prog' needs '--object'");
       const text = readInputText(positionals[0]!);
       const logs = extractVerifierLogs(text);
+      const spec = values.object !== undefined ? readObjectForLog(values.object) : undefined;
       const results = logs.map((l) => ({
         program: l.program,
-        explanation: explain(l.log, values.truncated ? { truncated: true } : {}),
+        explanation: explain(l.log, {
+          ...(values.truncated ? { truncated: true } : {}),
+          ...(spec ? objectExplainOptions(spec, values.prog ?? l.program, logs.length) : {}),
+        }),
       }));
       if (values.json) {
         const json = results.map((r) => toJson(r.program, r.explanation));

@@ -33,9 +33,10 @@ import {
 } from '../asm/index.js';
 import { readKernelBtf, sanitizeBtf, type Btf, type BtfFeatures } from '../btf/index.js';
 import { applyFixups, computeFixups, formatFixup, type CoreFixup } from '../core/index.js';
-import { BpfMap, type MapSpec } from '../maps/index.js';
+import { BpfMap, loadBtfById, type MapSpec } from '../maps/index.js';
 import { findSectionDef, resolveCalls, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec } from '../object/index.js';
 import { ensureMemlock, probeBtfFeatures } from '../features/index.js';
+import { explainLockdown, LockdownError } from '../link/index.js';
 import { Program } from '../programs/index.js';
 import {
   bpfError,
@@ -47,12 +48,14 @@ import {
   objGet,
   possibleCpus,
   progBindMap,
+  progInfo,
   progLoadRaw,
   type Fd,
   type ProgLoadResult,
 } from '../syscall/index.js';
 import { AttachType, MapType, ProgType } from '../uapi/bpf.js';
-import { VerifierError, type InsnLineInfo } from '../verifier-log/index.js';
+import { POISON_CALL_KFUNC_BASE, VerifierError, type InsnLineInfo } from '../verifier-log/index.js';
+import { externIndexes, loaderSymbols } from './debug-info.js';
 import { Collection } from './collection.js';
 import { LoadError } from './errors.js';
 import { encodeVariable, findVariable, type VariableValue } from './globals.js';
@@ -76,7 +79,7 @@ export interface LoadOptions {
   constants?: Record<string, VariableValue>;
   /** Load every program with this verifier log level (1, 2, 4 = stats) even on success. */
   logLevel?: number;
-  /** Initial log buffer size in bytes when a log is asked for (default 64 KiB); grown on ENOSPC. */
+  /** Initial log buffer size in bytes when a log is asked for (default 64 KiB, at least 128); grown on ENOSPC. */
   logSize?: number;
   /** The kernel configuration for `.kconfig` externs (default: `/proc/config.gz`, `/boot/config-*`). */
   kernelConfig?: Map<string, string>;
@@ -84,6 +87,13 @@ export interface LoadOptions {
   btfFeatures?: BtfFeatures;
   /** Load only these programs (default: all). */
   programs?: readonly string[];
+  /**
+   * Where programs that attach to another BPF program attach, by program name: for `freplace`
+   * (`BPF_PROG_TYPE_EXT`), the loaded program one of whose global functions it replaces; for
+   * `fentry`/`fexit` on a BPF program, the program it traces. `function` defaults to the name in
+   * the section (`freplace/<function>`). libbpf's `bpf_program__set_attach_target`.
+   */
+  attachTargets?: Record<string, { program: { readonly fd: number }; function?: string }>;
 }
 
 /** `BPF_F_RDONLY_PROG` data maps libbpf freezes after writing them. */
@@ -105,6 +115,7 @@ function kernelObjName(name: string): string {
 }
 
 const DEFAULT_LOG_SIZE = 64 * 1024;
+const MIN_LOG_SIZE = 128;
 const MAX_LOG_SIZE = 0xffff_ffff >>> 2;
 const PROG_LOAD_ATTEMPTS = 5;
 
@@ -152,7 +163,9 @@ function needsAttachBtf(p: ProgramSpec): boolean {
  * `FUNC bpf_iter_<name>` for `iter/`, a `FUNC bpf_lsm_<hook>` for `lsm/`, else the kernel
  * `FUNC` itself (`fentry/`, `fexit/`, `fmod_ret/`).
  */
-function attachBtfId(p: ProgramSpec, kernel: Btf): number {
+function attachBtfId(p: ProgramSpec, kernel: Btf, options: LoadOptions): number {
+  const onProgram = options.attachTargets?.[p.name];
+  if (onProgram) return programFuncBtfId(p, onProgram.program.fd, onProgram.function ?? p.attachTarget);
   const target = p.attachTarget;
   if (!target) throw new LoadError(`section '${p.section}' names no attach target (expected '${p.section}/<name>')`, { program: p.name });
   if (p.type === ProgType.STRUCT_OPS) {
@@ -162,7 +175,7 @@ function attachBtfId(p: ProgramSpec, kernel: Btf): number {
     return id;
   }
   if (p.type === ProgType.EXT) {
-    throw new LoadError(`freplace programs need a target program, which loadCollection does not take yet`, { program: p.name, symbol: target });
+    throw new LoadError(`freplace program needs the program it replaces a function of: give it in options.attachTargets`, { program: p.name, symbol: target });
   }
   let name = target;
   let kind: 'FUNC' | 'TYPEDEF' = 'FUNC';
@@ -176,6 +189,17 @@ function attachBtfId(p: ProgramSpec, kernel: Btf): number {
   }
   const id = kernel.findByName(name, kind);
   if (id === undefined) throw new LoadError(`attach target '${target}' not found in kernel BTF (no ${kind} '${name}')`, { program: p.name, symbol: name });
+  return id;
+}
+
+/** The BTF id of FUNC `func` in the BTF a loaded program was loaded with (its `btf_id`). */
+function programFuncBtfId(p: ProgramSpec, progFd: number, func: string | undefined): number {
+  if (!func) throw new LoadError(`no target function: name it in the section ('${p.section}/<function>') or in attachTargets`, { program: p.name });
+  const { btfId } = progInfo(progFd);
+  if (!btfId) throw new LoadError(`the target program has no BTF, so function '${func}' cannot be found in it`, { program: p.name, symbol: func });
+  const { btf } = loadBtfById(btfId);
+  const id = btf.findByName(func, 'FUNC');
+  if (id === undefined) throw new LoadError(`the target program has no function '${func}' (not in its BTF)`, { program: p.name, symbol: func });
   return id;
 }
 
@@ -255,6 +279,8 @@ interface Resolved {
   maps: Map<string, BpfMap>;
   kernel: Btf | undefined;
   kallsyms: Map<string, bigint>;
+  /** Extern index in libbpf's order, for poisoned kfunc calls. */
+  externs: Map<string, number>;
 }
 
 /** Writes the kernel's view of every reference into the instructions (a copy). */
@@ -281,9 +307,13 @@ function resolveReferences(p: ProgramSpec, insns: ProgramInstruction[], r: Resol
         const id = r.kernel?.findByName(ref.name, 'FUNC');
         if (id === undefined) {
           if (!ref.weak) throw new LoadError(`kfunc '${ref.name}' not found in kernel BTF`, { ...where, symbol: ref.name });
-          // libbpf: an unresolved weak kfunc call keeps imm 0; the verifier accepts it only if dead.
-          insn.src = BPF_PSEUDO_KFUNC_CALL;
-          insn.imm = 0;
+          // An unresolved weak kfunc call becomes a helper call to 2002000000 + the extern's
+          // index (libbpf's poison_kfunc_call): dead code is removed before helper calls are
+          // fixed up, and a reachable one fails with `invalid func unknown#2002000000`, which
+          // VerifierError turns back into the kfunc's name. (A kfunc call with imm 0, as libbpf
+          // 1.1 leaves it, passes and fails later with a misleading `R0 !read_ok`.)
+          insn.src = 0;
+          insn.imm = POISON_CALL_KFUNC_BASE + (r.externs.get(ref.name) ?? 0);
           insn.off = 0;
           break;
         }
@@ -399,6 +429,7 @@ function loadProgram(
   kernel: Btf | undefined,
   options: LoadOptions,
   fixups: readonly CoreFixup[],
+  spec: ObjectSpec,
 ): Fd {
   const bytes = encodeInstructions(insns, hostLittleEndian);
   const info = btf ? funcAndLineInfo(insns) : { lines: [] as InsnLineInfo[] };
@@ -415,7 +446,8 @@ function loadProgram(
     func_info: btf ? info.funcInfo : undefined,
     line_info_rec_size: 16,
     line_info: btf && info.funcInfo ? info.lineInfo : undefined,
-    attach_btf_id: needsAttachBtf(p) && kernel ? attachBtfId(p, kernel) : 0,
+    attach_btf_id: needsAttachBtf(p) && kernel ? attachBtfId(p, kernel, options) : 0,
+    attach_prog_fd: options.attachTargets?.[p.name]?.program.fd ?? 0,
   };
   const attempt = (logLevel: number, logSize: number): ProgLoadResult => {
     for (let i = 0; ; i++) {
@@ -424,7 +456,8 @@ function loadProgram(
     }
   };
   const withLog = (level: number): ProgLoadResult => {
-    let size = options.logSize ?? DEFAULT_LOG_SIZE;
+    // Kernels before 6.4 refuse a log buffer under 128 bytes with EINVAL (`bpf_verifier_log_attr_valid`).
+    let size = Math.max(MIN_LOG_SIZE, options.logSize ?? DEFAULT_LOG_SIZE);
     for (;;) {
       const r = attempt(level, size);
       // ENOSPC: the log did not fit (even a valid program fails then); grow and retry.
@@ -441,10 +474,19 @@ function loadProgram(
     // No log: the kernel refused before verifying (EPERM from capabilities or lockdown, EINVAL
     // for attributes), so the errno and its hint are the whole story.
     const cause = bpfError('BPF_PROG_LOAD', r.errno || firstErrno);
+    // EPERM as root for a trampoline or LSM program: say it is lockdown, not permissions.
+    const locked = explainLockdown(cause, p);
+    if (locked instanceof LockdownError) throw locked;
     throw new LoadError(`cannot load: ${cause.message}`, { program: p.name }, { cause });
   }
   const build = (res: ProgLoadResult): VerifierError =>
-    new VerifierError(res.log, { program: p.name, errno: errnoName(res.errno), lineInfo: info.lines, logTrueSize: res.logTrueSize || undefined });
+    new VerifierError(res.log, {
+      program: p.name,
+      errno: errnoName(res.errno),
+      lineInfo: info.lines,
+      symbols: loaderSymbols(spec, insns),
+      logTrueSize: res.logTrueSize || undefined,
+    });
   let err = build(r);
   if (err.explanation.wantsLevel2 && (options.logLevel ?? 1) === 1) {
     const r2 = withLog(2);
@@ -577,7 +619,7 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
     // 4. Programs.
     const ksymNames = new Set<string>();
     for (const p of programs) for (const i of p.instructions) if (i.reference?.kind === 'ksym' && !i.reference.typed) ksymNames.add(i.reference.name);
-    const resolved: Resolved = { maps, kernel, kallsyms: readKallsyms(ksymNames) };
+    const resolved: Resolved = { maps, kernel, kallsyms: readKallsyms(ksymNames), externs: externIndexes(spec) };
     const hasCore = programs.some((p) => p.instructions.some((i) => i.coreRelo));
     const fixups: CoreFixup[] = hasCore && kernel ? computeFixups({ ...spec, programs }, kernel) : [];
     const rodata = [...spec.maps.values()].filter((m) => m.dataSection?.startsWith('.rodata')).map((m) => maps.get(m.name)!);
@@ -588,7 +630,7 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
       if (p.type === ProgType.STRUCT_OPS) p = structOpsProgram(p, structOps?.targets.get(p.name));
       resolveCalls(insns, p.name);
       resolveReferences(p, insns, resolved);
-      const fd = loadProgram(p, insns, btf, kernel, options, fixups);
+      const fd = loadProgram(p, insns, btf, kernel, options, fixups, spec);
       const prog = new Program(fd, p.name, p.type, p.expectedAttachType);
       undo.push(() => prog.close());
       loaded.set(p.name, prog);

@@ -55,9 +55,12 @@ export class LockdownError extends TsbpfError {
   }
 }
 
-/** Whether a (type, expected attach type) pair is one that lockdown refuses: BPF trampolines and LSM. */
+/**
+ * Whether a (type, expected attach type) pair is one that lockdown refuses: BPF trampolines
+ * (fentry, fexit, fmod_ret, and freplace, which attaches through one) and LSM.
+ */
 export function lockdownSensitive(progType: number, expectedAttachType: number | undefined): boolean {
-  if (progType === ProgType.LSM) return true;
+  if (progType === ProgType.LSM || progType === ProgType.EXT) return true;
   if (progType !== ProgType.TRACING) return false;
   return (
     expectedAttachType === AttachType.TRACE_FENTRY ||

@@ -13,6 +13,7 @@
 import type { InsnRecord, ParsedLog } from './parse.js';
 import type { RegState } from './state.js';
 import { insnEffect } from './causal.js';
+import { POISON_CALL_KFUNC_BASE, POISON_LDIMM64_MAP_BASE, type LoaderSymbols } from './symbols.js';
 
 /** What an entry may look at besides the message. */
 export interface CatalogueContext {
@@ -25,6 +26,8 @@ export interface CatalogueContext {
   regState(regno: number): RegState | undefined;
   /** The register the message is about, as `R3`, once known (`'the register'` otherwise). */
   reg: string;
+  /** Names the loader (or the object file) knows behind the log's numbers. */
+  symbols?: LoaderSymbols;
 }
 
 /** One known message. */
@@ -82,6 +85,42 @@ function describeState(reg: RegState | undefined): string {
   if (!reg) return '';
   return ` (${'R' + reg.regno}=${reg.raw})`;
 }
+
+/**
+ * The name of a poisoned reference: from the index table when it has the index, else from
+ * what the failing instruction referred to before the loader poisoned it.
+ */
+function poisonedName(c: CatalogueContext, kind: 'kfunc' | 'map', byIndex: string | undefined): string | undefined {
+  if (byIndex !== undefined) return byIndex;
+  const at = c.failing ? c.symbols?.byInsn?.get(c.failing.idx) : undefined;
+  return at?.kind === kind ? at.name : undefined;
+}
+
+/**
+ * Not matched by a message: an unresolved `__weak` kfunc that the loader left as a kfunc call
+ * with `imm` 0 (libbpf before 1.2, so bpftool on Debian 12). The verifier lets the call
+ * through (`call #0`), sets no return value, and fails at the first read of R0 with
+ * `R0 !read_ok`. `explain` uses this entry instead of `reg-not-init` when the last call on the
+ * failing path is `call #0`; the instruction is that call.
+ */
+export const weakKfuncZeroCall: CatalogueEntry = {
+  id: 'kfunc-weak-unresolved',
+  pattern: /^R0 !read_ok/,
+  title: 'kfunc not resolved',
+  register: () => undefined,
+  insn: (_m, c) => c.path.find((r) => r.text === 'call #0')?.idx,
+  explain: (_m, c) => {
+    const call = c.path.find((r) => r.text === 'call #0');
+    const at = call ? c.symbols?.byInsn?.get(call.idx) : undefined;
+    const what = at?.kind === 'kfunc' ? `the kfunc '${at.name}'` : 'a kfunc';
+    return `${what} (declared __ksym __weak) is not in this kernel; the loader left its call with no target (\`call #0\`, kfunc id 0), which returns nothing, so R0 is unreadable after it: the call is reachable`;
+  },
+  fix: (_m, c) => {
+    const call = c.path.find((r) => r.text === 'call #0');
+    const at = call ? c.symbols?.byInsn?.get(call.idx) : undefined;
+    return `guard the call with \`if (bpf_ksym_exists(${at?.kind === 'kfunc' ? at.name : 'func'}))\` so it is dead code on kernels without the kfunc`;
+  },
+};
 
 /** The catalogue, most specific first. */
 export const catalogue: CatalogueEntry[] = [
@@ -428,18 +467,34 @@ export const catalogue: CatalogueEntry[] = [
     id: 'kfunc-poison',
     pattern: /^invalid func unknown#(2002\d{6})/,
     title: 'kfunc not resolved',
-    explain: (m) =>
-      `a __weak kfunc extern (#${Number(m[1]) - 2002000000}) was not found in this kernel, and the loader replaced its call with a poison value; the call is reachable`,
-    fix: 'guard the call with `if (bpf_ksym_exists(func))` so it is dead code on kernels without the kfunc',
+    explain: (m, c) => {
+      const n = Number(m[1]) - POISON_CALL_KFUNC_BASE;
+      const name = poisonedName(c, 'kfunc', c.symbols?.kfuncs?.get(n));
+      return name
+        ? `the kfunc '${name}' (declared __ksym __weak) is not in this kernel, so the loader replaced its call with a poison value (${m[1]}); the call is reachable`
+        : `a __weak kfunc extern (#${n}) was not found in this kernel, and the loader replaced its call with a poison value; the call is reachable`;
+    },
+    fix: (m, c) => {
+      const name = poisonedName(c, 'kfunc', c.symbols?.kfuncs?.get(Number(m[1]) - POISON_CALL_KFUNC_BASE)) ?? 'func';
+      return `guard the call with \`if (bpf_ksym_exists(${name}))\` so it is dead code on kernels without the kfunc`;
+    },
   },
   {
     id: 'map-poison',
     // libbpf turns the ld_imm64 of a map it did not create into calls to 2001000000 + map index.
     pattern: /^invalid func unknown#(2001\d{6})/,
     title: 'map not created',
-    explain: (m) =>
-      `an instruction refers to a map the loader did not create (poison value ${m[1]}, map #${Number(m[1]) - 2001000000}); the map was disabled (autocreate off) but the code that uses it is reachable`,
-    fix: 'enable the map, or make the code that uses it unreachable on this configuration',
+    explain: (m, c) => {
+      const n = Number(m[1]) - POISON_LDIMM64_MAP_BASE;
+      const name = poisonedName(c, 'map', c.symbols?.maps?.get(n));
+      return name
+        ? `the code uses map '${name}', which the loader did not create (poison value ${m[1]}): the map was disabled (autocreate off) but the code that uses it is reachable`
+        : `an instruction refers to a map the loader did not create (poison value ${m[1]}, map #${n}); the map was disabled (autocreate off) but the code that uses it is reachable`;
+    },
+    fix: (m, c) => {
+      const name = poisonedName(c, 'map', c.symbols?.maps?.get(Number(m[1]) - POISON_LDIMM64_MAP_BASE));
+      return `enable ${name ? `map '${name}'` : 'the map'}, or make the code that uses it unreachable on this configuration`;
+    },
   },
   {
     id: 'invalid-func',

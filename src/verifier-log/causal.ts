@@ -83,6 +83,14 @@ export function insnEffect(text: string, opcode?: number): InsnEffect {
   return { kind: 'other' };
 }
 
+/**
+ * For a path {@link failingPath} returned: the branch instructions the path left through
+ * their jump (record index of the instruction -> record index of its `from X to Y:` line).
+ * After such an instruction the path's state is the one printed at `from X to Y:`, not the
+ * fall-through state printed on the instruction's own line.
+ */
+const takenBranches = new WeakMap<readonly number[], Map<number, number>>();
+
 /** Record indexes of the instructions on the path that ends at record `end`, newest first. */
 export function failingPath(parsed: ParsedLog, end: number): number[] {
   const recs = parsed.records;
@@ -117,6 +125,8 @@ export function failingPath(parsed: ParsedLog, end: number): number[] {
     return found;
   };
   const out: number[] = [];
+  const taken = new Map<number, number>();
+  takenBranches.set(out, taken);
   let i = Math.min(end, recs.length - 1);
   while (i >= 0) {
     const r = recs[i]!;
@@ -126,6 +136,7 @@ export function failingPath(parsed: ParsedLog, end: number): number[] {
       // Continue at the branch instruction, as last processed before this line.
       const j = lastBefore(r.from, i);
       if (j < 0) break;
+      taken.set(j, i);
       i = j;
       continue;
     }
@@ -156,6 +167,20 @@ export function stateAfterInsn(parsed: ParsedLog, ri: number, regno: number, fra
 }
 
 /**
+ * The state of register `regno` after the instruction at `path[p]`, on that path: where the
+ * path took the instruction's jump, the state printed at `from X to Y:`.
+ */
+export function stateOnPath(parsed: ParsedLog, path: readonly number[], p: number, regno: number, frame?: number): RegState | undefined {
+  const via = takenBranches.get(path)?.get(path[p]!);
+  const rec = via !== undefined ? parsed.records[via] : undefined;
+  if (rec?.kind === 'state') {
+    const found = findReg(rec.state, regno, frame);
+    if (found) return found;
+  }
+  return stateAfterInsn(parsed, path[p]!, regno, frame);
+}
+
+/**
  * The latest state of register `regno` printed on `path` (record indexes, newest first),
  * looking from `path[from]` on.
  */
@@ -167,7 +192,7 @@ export function regStateAt(
   from = 0,
 ): RegState | undefined {
   for (let p = from; p < path.length; p++) {
-    const found = stateAfterInsn(parsed, path[p]!, regno, frame);
+    const found = stateOnPath(parsed, path, p, regno, frame);
     if (found) return found;
   }
   return undefined;
@@ -260,7 +285,7 @@ export function traceRegister(
       // The call that entered the current subprogram.
       if (!isSubprogCall(rec.text) || reg < 1 || reg > 5) break;
       cur = f;
-      const state = stateAfterInsn(parsed, path[p]!, reg, cur);
+      const state = stateOnPath(parsed, path, p, reg, cur);
       const step: CausalStep = {
         insnIdx: rec.idx,
         insn: rec.text,
@@ -277,7 +302,7 @@ export function traceRegister(
     const eff = insnEffect(rec.text, rec.opcode);
     const writes = eff.dst === reg || (eff.kind === 'call' && reg >= 1 && reg <= 5);
     const checks = eff.kind === 'cond' && eff.compared?.includes(reg);
-    const state = stateAfterInsn(parsed, path[p]!, reg, cur);
+    const state = stateOnPath(parsed, path, p, reg, cur);
     const name = `R${reg}`;
     if (!writes && !checks) {
       // A call that does not write `reg` can still change it: releasing a reference
@@ -356,7 +381,7 @@ export function traceRegister(
     newer = state;
     if (eff.kind === 'copy' && eff.copyFrom !== undefined) {
       reg = eff.copyFrom;
-      newer = stateAfterInsn(parsed, path[p]!, reg, cur);
+      newer = stateOnPath(parsed, path, p, reg, cur);
     }
   }
   // Reached the start of the path without an origin: R1 at entry is the program's argument.

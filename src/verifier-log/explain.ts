@@ -14,8 +14,8 @@
  *    log's own `;` source comments ({@link SourceMap}).
  * @module
  */
-import { matchCatalogue, type CatalogueContext, type CatalogueEntry } from './catalogue.js';
-import { failingPath, regStateAt, traceRegister, type CausalStep } from './causal.js';
+import { matchCatalogue, weakKfuncZeroCall, type CatalogueContext, type CatalogueEntry } from './catalogue.js';
+import { failingPath, insnEffect, regStateAt, traceRegister, type CausalStep } from './causal.js';
 import {
   parseVerifierLog,
   type InsnRecord,
@@ -25,6 +25,7 @@ import {
   type ParseOptions,
 } from './parse.js';
 import { formatLocation, SourceMap, type InsnLineInfo, type SourceLocation } from './source.js';
+import type { LoaderSymbols } from './symbols.js';
 
 /** Options of {@link explain}. */
 export interface ExplainOptions extends ParseOptions {
@@ -33,6 +34,11 @@ export interface ExplainOptions extends ParseOptions {
    * Preferred over the log's source comments when given.
    */
   lineInfo?: readonly InsnLineInfo[];
+  /**
+   * Names behind the log's numbers (poisoned kfunc calls and map loads), from the loader or
+   * from the object file: the explanation then names the kfunc or map.
+   */
+  symbols?: LoaderSymbols;
 }
 
 /** A step of the causal path, with its C location. */
@@ -130,6 +136,13 @@ export function explain(log: string | ParsedLog, options: ExplainOptions = {}): 
     regState: (regno) => regStateAt(parsed, path, regno, undefined, failing ? 1 : 0),
   };
   if (failing) ctx.failing = failing;
+  if (options.symbols) ctx.symbols = options.symbols;
+
+  // `R0 !read_ok` right after `call #0`: an unresolved __weak kfunc left unpoisoned.
+  if (found?.entry.id === 'reg-not-init' && found.match[0].startsWith('R0 ')) {
+    const lastCall = ctx.path.find((r) => insnEffect(r.text, r.opcode).kind === 'call');
+    if (lastCall?.text === 'call #0') found = { ...found, entry: weakKfuncZeroCall };
+  }
 
   let regno: number | undefined;
   if (found) {
@@ -217,6 +230,11 @@ export interface FormatOptions {
   causalPath?: boolean;
   /** Include the key log lines (default true). */
   keyLines?: boolean;
+  /**
+   * Include the first lines: location and title, the C line and its caret (default true).
+   * Off when the caller prints its own source snippet (`tsbpf prog load`).
+   */
+  header?: boolean;
 }
 
 /**
@@ -237,8 +255,8 @@ export interface FormatOptions {
 export function formatExplanation(e: Explanation, options: FormatOptions = {}): string {
   const out: string[] = [];
   const where = e.location ? formatLocation(e.location) + (e.location.approximate ? ' (approximately)' : '') : undefined;
-  out.push(`${where ? where + ': ' : e.insnIdx !== undefined ? `insn ${e.insnIdx}: ` : ''}${e.title}`);
-  if (e.location?.text !== undefined) {
+  if (options.header !== false) out.push(`${where ? where + ': ' : e.insnIdx !== undefined ? `insn ${e.insnIdx}: ` : ''}${e.title}`);
+  if (options.header !== false && e.location?.text !== undefined) {
     const text = e.location.text;
     out.push(`    ${text.trim()}`);
     if (e.location.column !== undefined && e.location.column > 0) {

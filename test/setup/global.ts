@@ -1,6 +1,7 @@
 /**
  * vitest global setup: when running as root, mount what kernel tests need and is missing
- * (bpffs at /sys/fs/bpf, tracefs at /sys/kernel/tracing), as `.ci/run` also does.
+ * (bpffs at /sys/fs/bpf, tracefs at /sys/kernel/tracing, securityfs at /sys/kernel/security),
+ * as `.ci/run` also does.
  * Not being root is not an error here: kernel tests then skip, or fail under
  * TSBPF_REQUIRE_KERNEL=1 (see test/helpers/env.ts).
  */
@@ -21,6 +22,8 @@ export default function setup(): void {
   for (const [type, path] of [
     ['bpf', '/sys/fs/bpf'],
     ['tracefs', '/sys/kernel/tracing'],
+    // /sys/kernel/security/lockdown: lockdown errors name the active mode.
+    ['securityfs', '/sys/kernel/security'],
   ] as const) {
     if (existsSync(path) && !mounted(type, path)) {
       try {

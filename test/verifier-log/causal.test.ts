@@ -92,11 +92,43 @@ describe('causal path across bpf-to-bpf calls', () => {
 
   it("skips a returned subprogram's instructions when following the caller's R0", () => {
     const steps = traceRegister(p, at(12), 0);
+    // After the return (`from 26 to 11:` gives the caller's state) R0 is a char (smin32=-128,
+    // smax32=127); `w0 &= 1` narrows it to [0, 1].
     expect(steps.map((s) => [s.insnIdx, s.event])).toEqual([
       [10, 'origin'],
-      [11, 'update'],
+      [11, 'bounds'],
     ]);
     expect(steps[0]!.note).toContain('return value of the subprogram');
+  });
+});
+
+describe('causal path through a taken branch', () => {
+  // XDP, level 2: `r2 = ctx->rx_queue_index; r0 = 0; if r2 > 10 goto +1; exit; r3 = *(u64 *)(r2 +0)`.
+  // The fall-through is explored first; the failing path is the jump, whose state is the one
+  // printed at `from 2 to 4:` (R2 >= 11), not the fall-through state on insn 2's line (R2 <= 10).
+  const log = [
+    '0: R1=ctx() R10=fp0',
+    '0: (61) r2 = *(u32 *)(r1 +16)         ; R1=ctx() R2=scalar(smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff))',
+    '1: (b7) r0 = 0                        ; R0=0',
+    '2: (25) if r2 > 0xa goto pc+1         ; R2=scalar(smin=smin32=0,smax=umax=smax32=umax32=10,var_off=(0x0; 0xf))',
+    '3: (95) exit',
+    '',
+    'from 2 to 4: R0=0 R1=ctx() R2=scalar(smin=umin=umin32=11,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff)) R10=fp0',
+    '4: R0=0 R1=ctx() R2=scalar(smin=umin=umin32=11,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff)) R10=fp0',
+    '4: (79) r3 = *(u64 *)(r2 +0)',
+    "R2 invalid mem access 'scalar'",
+    'processed 5 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0',
+  ].join('\n');
+
+  it('the compare step shows the state on the jump, as the level-1 log of the same load does', () => {
+    const e = explain(log);
+    expect(e).toMatchObject({ id: 'scalar-deref', register: 'R2', insnIdx: 4 });
+    expect(e.causalPath.map((s) => [s.insnIdx, s.event])).toEqual([
+      [0, 'origin'],
+      [2, 'bounds'],
+    ]);
+    expect(e.causalPath[1]!.state?.bounds.umin).toBe(11n);
+    expect(e.causalPath[1]!.note).toContain('umin=umin32=11');
   });
 });
 

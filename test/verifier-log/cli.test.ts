@@ -50,10 +50,10 @@ describe('tsbpf verifier explain', () => {
     expect(r.out).toMatch(/^note: the log was truncated/m);
   });
 
-  it('--object is not available yet, and says so', async () => {
+  it('--object takes C locations (with columns) from the object\'s line_info (more in object.test.ts)', async () => {
     const r = await run(['verifier', 'explain', join(logsDir, 'verifier_null_deref.l1.log'), '--object', fixturePath('verifier_null_deref')]);
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/'--object'.*not supported/);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toBe('./verifier_null_deref.bpf.c:17:9: pointer may be NULL');
   });
 
   it('reports a missing file and a missing argument', async () => {
