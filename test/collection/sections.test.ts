@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { loadCollection, LoadError, readKernelConfig } from '../../src/collection/index.js';
+import { loadCollection, readKernelConfig } from '../../src/collection/index.js';
+import { LockdownError } from '../../src/link/index.js';
 import { parseObject } from '../../src/object/index.js';
 import { describeKernel } from '../helpers/env.js';
 import { readFixture } from '../helpers/fixtures.js';
@@ -31,8 +32,9 @@ describeKernel('loading every section type', () => {
     if (notHere.has(name)) continue;
     it(`${p.section} (${name})`, () => {
       if (lockdownRefuses.has(name) && lockdown() !== 'none') {
-        expect(() => loadCollection(spec, { programs: [name] })).toThrow(LoadError);
-        expect(() => loadCollection(spec, { programs: [name] })).toThrow(new RegExp(`program '${name}': cannot load: BPF_PROG_LOAD: EPERM`));
+        // Said plainly: lockdown and its mode, not "EPERM: are you root?".
+        expect(() => loadCollection(spec, { programs: [name] })).toThrow(LockdownError);
+        expect(() => loadCollection(spec, { programs: [name] })).toThrow(new RegExp(`program '${name}' refused by kernel lockdown \\(mode '${lockdown()}'\\)`));
         return;
       }
       using c = loadCollection(spec, { programs: [name] });
