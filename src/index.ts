@@ -27,3 +27,4 @@ export * from './collection/index.js';
 export * from './link/index.js';
 export * from './gen/skeleton/index.js';
 export * from './collection/skeleton.js';
+export * from './linker/index.js';

@@ -24,6 +24,7 @@ const layerOf: Record<string, number> = {
   core: 1,
   'verifier-log': 1,
   gen: 1,
+  linker: 1,
   syscall: 2,
   maps: 3,
   features: 3,

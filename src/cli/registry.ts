@@ -16,6 +16,7 @@ import { linkCommands } from './link.js';
 import { linkAttachCommands } from './link-attach.js';
 import { featureCommands } from './feature.js';
 import { genSkeletonCommands } from './gen-skeleton.js';
+import { genObjectCommands } from './gen-object.js';
 
 export const commands: CliCommand[] = [
   ...objectCommands,
@@ -30,4 +31,5 @@ export const commands: CliCommand[] = [
   ...linkAttachCommands,
   ...featureCommands,
   ...genSkeletonCommands,
+  ...genObjectCommands,
 ];

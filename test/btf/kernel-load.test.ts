@@ -3,7 +3,7 @@ import { ALL_BTF_FEATURES, btfFromElf, sanitizeBtf, type BtfFeatures } from '../
 import { parseElf } from '../../src/elf/index.js';
 import { btfLoadRaw } from '../../src/syscall/index.js';
 import { describeKernel } from '../helpers/env.js';
-import { allFixtures, readFixture } from '../helpers/fixtures.js';
+import { readFixture, standaloneFixtures } from '../helpers/fixtures.js';
 
 const noFeatures: BtfFeatures = {
   btfFunc: false,
@@ -26,7 +26,7 @@ function load(bytes: Uint8Array): string {
 describeKernel('sanitized object BTF loads into the kernel (BPF_BTF_LOAD)', () => {
   it('every little-endian fixture, fixed up from its ELF', () => {
     let n = 0;
-    for (const f of allFixtures().filter((x) => x.endian === 'bpfel')) {
+    for (const f of standaloneFixtures().filter((x) => x.endian === 'bpfel')) {
       const elf = parseElf(readFixture(f.name, f.endian));
       const found = btfFromElf(elf);
       if (!found) continue;

@@ -11,7 +11,7 @@ import { afterAll, expect, it } from 'vitest';
 import { parseObject } from '../../src/object/index.js';
 import { runCli } from '../helpers/cli.js';
 import { describeKernel, describeWithTool } from '../helpers/env.js';
-import { allFixtures } from '../helpers/fixtures.js';
+import { standaloneFixtures } from '../helpers/fixtures.js';
 
 const root = `/sys/fs/bpf/tsbpf_test_xlated_${process.pid}`;
 
@@ -31,7 +31,7 @@ function normalise(dump: string): string {
 describeWithTool('tsbpf prog loadall vs bpftool prog loadall', ['bpftool'], () => {
   describeKernel('xlated instructions', () => {
     afterAll(() => rmSync(root, { recursive: true, force: true }));
-    const fixtures = allFixtures().filter((f) => f.endian === 'bpfel');
+    const fixtures = standaloneFixtures().filter((f) => f.endian === 'bpfel');
     const compared: string[] = [];
 
     for (const f of fixtures) {

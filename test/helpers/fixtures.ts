@@ -24,6 +24,11 @@ export interface Fixture {
   path: string;
   /** File name, e.g. `maps.bpfel.o`. */
   file: string;
+  /**
+   * An input of the static linker (`// tsbpf-fixture: link-input` in its source): alone it has
+   * unresolved externs, so neither libbpf nor tsbpf loads it.
+   */
+  linkInput: boolean;
 }
 
 /** Every committed fixture object, sorted by file name. */
@@ -33,8 +38,15 @@ export function allFixtures(): Fixture[] {
     .sort()
     .map((file) => {
       const m = /^(.*)\.(bpfel|bpfeb)\.o$/.exec(file)!;
-      return { name: m[1]!, endian: m[2] as 'bpfel' | 'bpfeb', path: join(fixturesDir, file), file };
+      const source = join(fixturesDir, `${m[1]}.bpf.c`);
+      const linkInput = existsSync(source) && /^\/\/ tsbpf-fixture: link-input/m.test(readFileSync(source, 'utf8'));
+      return { name: m[1]!, endian: m[2] as 'bpfel' | 'bpfeb', path: join(fixturesDir, file), file, linkInput };
     });
+}
+
+/** Every fixture that is a whole object (not a static linker input). */
+export function standaloneFixtures(): Fixture[] {
+  return allFixtures().filter((f) => !f.linkInput);
 }
 
 /** Path of fixture `name` (default little-endian). */
