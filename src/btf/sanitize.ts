@@ -162,6 +162,15 @@ function fixupDatasecs(
     for (const v of t.vars) {
       const vt = byId(v.type);
       if (!vt || vt.kind !== 'VAR') continue;
+      // As libbpf's btf_fixup_datasec: static variables keep the offset clang wrote (after
+      // static linking several statics may share a name, so a symbol lookup by name would
+      // give them all the first one's offset); only globals take theirs from the symbol.
+      if (vt.linkage === BTF_VAR_STATIC || vt.linkage === BTF_VAR_GLOBAL_EXTERN) {
+        if (v.offset + v.size > t.size) {
+          throw new BtfError(`type [${t.id}] DATASEC '${t.name}': variable '${vt.name}' at ${v.offset} + ${v.size} is past the section size ${t.size}`, { typeId: vt.id });
+        }
+        continue;
+      }
       const sym = elf.symbols.find((s) => s.name === vt.name && s.sectionIndex === section.index && s.type !== STT_SECTION);
       if (!sym) {
         throw new BtfError(`type [${t.id}] DATASEC '${t.name}': variable '${vt.name}' has no symbol in the section`, { typeId: vt.id });
