@@ -25,6 +25,8 @@ export * from './features/index.js';
 export * from './programs/index.js';
 export * from './collection/index.js';
 export * from './link/index.js';
+export * from './check/index.js';
+export * from './preflight/index.js';
 export * from './gen/skeleton/index.js';
 export * from './collection/skeleton.js';
 export * from './linker/index.js';

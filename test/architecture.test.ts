@@ -24,6 +24,7 @@ const layerOf: Record<string, number> = {
   core: 1,
   'verifier-log': 1,
   gen: 1,
+  check: 1,
   linker: 1,
   syscall: 2,
   maps: 3,
@@ -33,6 +34,7 @@ const layerOf: Record<string, number> = {
   ringbuf: 3,
   perf: 3,
   collection: 3,
+  preflight: 3,
   cli: 4,
   'index.ts': 4,
 };

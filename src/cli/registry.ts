@@ -15,6 +15,7 @@ import { loaderCommands } from './loader.js';
 import { linkCommands } from './link.js';
 import { linkAttachCommands } from './link-attach.js';
 import { featureCommands } from './feature.js';
+import { checkCommands } from './check.js';
 import { genSkeletonCommands } from './gen-skeleton.js';
 import { genObjectCommands } from './gen-object.js';
 
@@ -30,6 +31,7 @@ export const commands: CliCommand[] = [
   ...linkCommands,
   ...linkAttachCommands,
   ...featureCommands,
+  ...checkCommands,
   ...genSkeletonCommands,
   ...genObjectCommands,
 ];
