@@ -19,6 +19,8 @@ export interface CliCommand {
   usage: string;
   /** Runs with the words after `path`; returns the exit code. */
   run(argv: string[], io: CliIo): Promise<number> | number;
+  /** `--help` text built from the arguments (`tsbpf run OBJ --help` lists OBJ's parameters); default: usage and summary. */
+  help?(argv: string[]): string;
 }
 
 /** A user error in the command line: printed with the usage, exit code 2. */

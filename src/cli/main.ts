@@ -49,7 +49,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   }
   const { command, rest } = found;
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(`Usage: tsbpf ${command.path.join(' ')} ${command.usage}\n\n${command.summary}`);
+    io.out(command.help?.(rest.filter((a) => a !== '--help' && a !== '-h')) ?? `Usage: tsbpf ${command.path.join(' ')} ${command.usage}\n\n${command.summary}`);
     return 0;
   }
   try {

@@ -18,6 +18,7 @@ import { featureCommands } from './feature.js';
 import { checkCommands } from './check.js';
 import { genSkeletonCommands } from './gen-skeleton.js';
 import { genObjectCommands } from './gen-object.js';
+import { runCommands } from './run.js';
 
 export const commands: CliCommand[] = [
   ...objectCommands,
@@ -34,4 +35,5 @@ export const commands: CliCommand[] = [
   ...checkCommands,
   ...genSkeletonCommands,
   ...genObjectCommands,
+  ...runCommands,
 ];
