@@ -51,6 +51,7 @@ import {
   progInfo,
   progLoadRaw,
   type Fd,
+  type ProgLoadAttr,
   type ProgLoadResult,
 } from '../syscall/index.js';
 import { AttachType, MapType, ProgType } from '../uapi/bpf.js';
@@ -58,6 +59,7 @@ import { POISON_CALL_KFUNC_BASE, VerifierError, type InsnLineInfo } from '../ver
 import { externIndexes, loaderSymbols } from './debug-info.js';
 import { Collection } from './collection.js';
 import { LoadError } from './errors.js';
+import { cpuV4Unsupported } from './isa.js';
 import { encodeVariable, findVariable, type VariableValue } from './globals.js';
 import { readKallsyms } from './kallsyms.js';
 import { createStructOpsMap, planStructOps, structOpsValue, type StructOpsTarget } from './struct-ops.js';
@@ -93,7 +95,18 @@ export interface LoadOptions {
    * `fentry`/`fexit` on a BPF program, the program it traces. `function` defaults to the name in
    * the section (`freplace/<function>`). libbpf's `bpf_program__set_attach_target`.
    */
-  attachTargets?: Record<string, { program: { readonly fd: number }; function?: string }>;
+  attachTargets?: Record<
+    string,
+    {
+      /** The loaded program to attach to (its fd becomes `attach_prog_fd`). */
+      program: {
+        /** The program's fd. */
+        readonly fd: number;
+      };
+      /** The target function in it (its BTF FUNC gives `attach_btf_id`). */
+      function?: string;
+    }
+  >;
 }
 
 /** `BPF_F_RDONLY_PROG` data maps libbpf freezes after writing them. */
@@ -241,38 +254,53 @@ function validate(spec: ObjectSpec, programs: ProgramSpec[]): void {
 }
 
 /** `struct bpf_func_info` and `struct bpf_line_info` arrays (host byte order) of one program. */
-function funcAndLineInfo(insns: readonly ProgramInstruction[]): { funcInfo?: Uint8Array; lineInfo?: Uint8Array; lines: InsnLineInfo[] } {
-  const funcs: [number, number][] = [];
-  const lines: { slot: number; insn: ProgramInstruction }[] = [];
-  let complete = true;
+function funcAndLineInfo(insns: readonly ProgramInstruction[]): { funcInfo?: Uint8Array; lineInfo?: Uint8Array } {
+  let funcs = 0;
+  let lines = 0;
+  for (const insn of insns) {
+    if (insn.funcTypeId !== undefined) funcs++;
+    // The kernel wants func_info for every function or none (`check_btf_func`).
+    else if (insn.func !== undefined) return {};
+    if (insn.line) lines++;
+  }
+  if (funcs === 0) return {};
+  const le = hostLittleEndian;
+  const funcInfo = new Uint8Array(funcs * 8);
+  const fv = new DataView(funcInfo.buffer);
+  const lineInfo = new Uint8Array(lines * 16);
+  const lv = new DataView(lineInfo.buffer);
+  let f = 0;
+  let l = 0;
   let slot = 0;
   for (const insn of insns) {
-    if (insn.funcTypeId !== undefined) funcs.push([slot, insn.funcTypeId]);
-    else if (insn.func !== undefined) complete = false;
-    if (insn.line) lines.push({ slot, insn });
+    if (insn.funcTypeId !== undefined) {
+      fv.setUint32(f, slot, le);
+      fv.setUint32(f + 4, insn.funcTypeId, le);
+      f += 8;
+    }
+    const line = insn.line;
+    if (line) {
+      lv.setUint32(l, slot, le);
+      lv.setUint32(l + 4, line.fileNameOff, le);
+      lv.setUint32(l + 8, line.lineOff, le);
+      lv.setUint32(l + 12, line.lineCol, le);
+      l += 16;
+    }
     slot += slotCount(insn);
   }
-  const le = hostLittleEndian;
-  const lineInfo = new Uint8Array(lines.length * 16);
-  const lv = new DataView(lineInfo.buffer);
+  return { funcInfo, lineInfo: lines ? lineInfo : undefined };
+}
+
+/** The line_info of one program as the verifier log numbers instructions, for its errors. */
+function decodedLineInfo(insns: readonly ProgramInstruction[]): InsnLineInfo[] {
   const decoded: InsnLineInfo[] = [];
-  lines.forEach(({ slot: s, insn }, i) => {
-    const l = insn.line!;
-    lv.setUint32(i * 16, s, le);
-    lv.setUint32(i * 16 + 4, l.fileNameOff, le);
-    lv.setUint32(i * 16 + 8, l.lineOff, le);
-    lv.setUint32(i * 16 + 12, l.lineCol, le);
-    decoded.push({ insnOff: s, fileName: l.fileName, line: l.line, column: l.lineCol & 0x3ff, lineText: l.lineText });
-  });
-  // The kernel wants func_info for every function or none (`check_btf_func`).
-  if (!complete || funcs.length === 0) return { lines: decoded };
-  const funcInfo = new Uint8Array(funcs.length * 8);
-  const fv = new DataView(funcInfo.buffer);
-  funcs.forEach(([s, id], i) => {
-    fv.setUint32(i * 8, s, le);
-    fv.setUint32(i * 8 + 4, id, le);
-  });
-  return { funcInfo, lineInfo: lines.length ? lineInfo : undefined, lines: decoded };
+  let slot = 0;
+  for (const insn of insns) {
+    const l = insn.line;
+    if (l) decoded.push({ insnOff: slot, fileName: l.fileName, line: l.line, column: l.lineCol & 0x3ff, lineText: l.lineText });
+    slot += slotCount(insn);
+  }
+  return decoded;
 }
 
 interface Resolved {
@@ -432,8 +460,8 @@ function loadProgram(
   spec: ObjectSpec,
 ): Fd {
   const bytes = encodeInstructions(insns, hostLittleEndian);
-  const info = btf ? funcAndLineInfo(insns) : { lines: [] as InsnLineInfo[] };
-  const attrs = {
+  const info = btf ? funcAndLineInfo(insns) : {};
+  const attrs: ProgLoadAttr = {
     prog_type: p.type,
     insns: bytes,
     license: p.license,
@@ -451,7 +479,9 @@ function loadProgram(
   };
   const attempt = (logLevel: number, logSize: number): ProgLoadResult => {
     for (let i = 0; ; i++) {
-      const r = progLoadRaw({ ...attrs, log_level: logLevel, log_size: logSize });
+      attrs.log_level = logLevel;
+      attrs.log_size = logSize;
+      const r = progLoadRaw(attrs);
       if (r.errno !== Errno.EAGAIN || i + 1 >= PROG_LOAD_ATTEMPTS) return r;
     }
   };
@@ -483,7 +513,7 @@ function loadProgram(
     new VerifierError(res.log, {
       program: p.name,
       errno: errnoName(res.errno),
-      lineInfo: info.lines,
+      lineInfo: btf ? decodedLineInfo(insns) : [],
       symbols: loaderSymbols(spec, insns),
       logTrueSize: res.logTrueSize || undefined,
     });
@@ -498,7 +528,8 @@ function loadProgram(
   const at = err.explanation.insnIdx;
   const poisoned = fixups.find((f) => f.program === p.name && f.insn === at && f.poison !== undefined);
   if (poisoned) err.message = `${formatFixup(poisoned)}\n${err.message}`;
-  throw err;
+  // A kernel before 6.6 rejects cpu v4 instructions with a bare "reserved fields" line.
+  throw cpuV4Unsupported(p.name, insns, err) ?? err;
 }
 
 /** A struct_ops program as it is loaded: its target is the ops struct and member that point at it. */
@@ -625,7 +656,9 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
     const rodata = [...spec.maps.values()].filter((m) => m.dataSection?.startsWith('.rodata')).map((m) => maps.get(m.name)!);
     const loaded = new Map<string, Program>();
     for (let p of programs) {
-      let insns = p.instructions.map((i) => ({ ...i, reference: i.reference ? { ...i.reference } : undefined }) as ProgramInstruction);
+      // Only instructions with a reference are rewritten below (resolveCalls,
+      // resolveReferences; applyFixups returns new objects): copy those, share the rest.
+      let insns = p.instructions.map((i) => (i.reference ? { ...i } : i));
       if (fixups.length) insns = applyFixups(insns, fixups, p.name);
       if (p.type === ProgType.STRUCT_OPS) p = structOpsProgram(p, structOps?.targets.get(p.name));
       resolveCalls(insns, p.name);

@@ -29,7 +29,16 @@ export { attachIter, IterLink, type IterOptions } from './iter.js';
 export { pmuType, retprobeBit } from './probe-pmu.js';
 export { resolveBinaryPath, symbolFileOffset, addressToFileOffset, uprobeOffset } from './elf-symbols.js';
 export { attachUprobe, parseUprobeTarget, type UprobeOptions } from './uprobe.js';
-export { attachKprobe, attachKsyscall, attachKprobeMulti, kprobesMissing, syscallSymbol, type KprobeOptions } from './kprobe.js';
+export {
+  attachUprobeMulti,
+  uprobeMultiTargets,
+  parseUprobeMultiTarget,
+  globToRegExp,
+  BPF_F_UPROBE_MULTI_RETURN,
+  type UprobeMultiOptions,
+  type UprobeMultiTarget,
+} from './uprobe-multi.js';
+export { attachKprobe, attachKsyscall, attachKprobeMulti, kprobeMultiSymbols, kprobesMissing, syscallSymbol, type KprobeOptions } from './kprobe.js';
 export { ifindex, XdpFlags, MprogFlags, attachXdp, attachTcx, attachNetkit, type XdpOptions, type TcxOptions, type TcxDirection } from './netdev.js';
 export { attachCgroup } from './cgroup.js';
 export { attachSocketFilter, attachSkLookup, attachFlowDissector, attachSockmap } from './socket.js';

@@ -20,6 +20,7 @@ import { attachRawTracepoint } from './raw-tracepoint.js';
 import { attachTracepoint } from './tracepoint.js';
 import { attachFreplace, attachTracing } from './tracing.js';
 import { attachUprobe, parseUprobeTarget } from './uprobe.js';
+import { attachUprobeMulti, parseUprobeMultiTarget } from './uprobe-multi.js';
 import { attachUsdt, type UsdtSpecMap } from './usdt.js';
 import type { AttachableProgram, Link } from './link.js';
 
@@ -83,7 +84,14 @@ export function attachBySection(prog: AttachableProgram, s: SectionInfo, o: Atta
       if (!m) throw new AttachError(kind, t, `section '${s.section}' must be usdt/<path>:<provider>:<name>`);
       return attachUsdt(prog, m[1]!, m[2]!, m[3]!, o.usdtSpecs ? { specs: o.usdtSpecs } : {});
     }
-    case 'uprobe_multi':
+    case 'uprobe_multi': {
+      // uprobe.multi/<path>:<pattern>, uretprobe.multi (and .s); uprobe.session is not covered yet.
+      if (!t) return undefined;
+      if (/^uprobe\.session/.test(s.section)) throw new NotSupportedError(`auto-attach of '${s.def.pattern}' programs in tsbpf`);
+      const u = parseUprobeMultiTarget(t);
+      if (!u) throw new AttachError(kind, t, `section '${s.section}' must be ${kind}/<path>:<pattern>`);
+      return attachUprobeMulti(prog, u.binary, { pattern: u.pattern, retprobe });
+    }
     case 'kprobe_session':
     case 'tracing_multi':
       if (!t) return undefined;
