@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../test/helpers/fixtures.js';
 
@@ -56,20 +56,40 @@ export function measure(fn: () => void, opts: { runs?: number; iterations?: numb
   return stats(samples);
 }
 
+/** Libraries each peer links (static libbpf where the peer needs libbpf's object loader). */
+const peerLibs: Record<string, string[]> = {
+  btf: ['bpf', 'elf', 'z'],
+  core: [':libbpf.a', 'elf', 'z'],
+  elf: ['elf'],
+  load: [':libbpf.a', 'elf', 'z'],
+  maps: ['bpf'],
+  ringbuf: ['bpf'],
+};
+
+/**
+ * Builds `bench/peer/NAME.c` with `timing.c` into `bench/peer/build/NAME` when the binary is
+ * missing or older than its sources; returns the binary's path. `libs` defaults to the
+ * peer's entry in the table above (libbpf, libelf, zlib).
+ */
+export function buildPeer(name: string, libs: string[] = peerLibs[name] ?? ['bpf', 'elf', 'z']): string {
+  const src = join(benchDir, 'peer', `${name}.c`);
+  const timing = join(benchDir, 'peer', 'timing.c');
+  const outDir = join(benchDir, 'peer', 'build');
+  const bin = join(outDir, name);
+  mkdirSync(outDir, { recursive: true });
+  const newest = Math.max(...[src, timing, join(benchDir, 'peer', 'timing.h')].filter((f) => existsSync(f)).map((f) => statSync(f).mtimeMs));
+  if (!existsSync(bin) || statSync(bin).mtimeMs < newest) {
+    execFileSync('cc', ['-O2', '-Wall', '-o', bin, src, timing, ...libs.map((l) => `-l${l}`)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  return bin;
+}
+
 /**
  * Builds `bench/peer/NAME.c` (when the binary is missing or older than the source) and runs
  * it with `args`; the peer prints one JSON object on stdout.
  */
 export function runPeer<T>(name: string, args: string[], libs: string[]): T {
-  const src = join(benchDir, 'peer', `${name}.c`);
-  const outDir = join(benchDir, 'peer', 'build');
-  const bin = join(outDir, name);
-  mkdirSync(outDir, { recursive: true });
-  if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
-    execFileSync('cc', ['-O2', '-Wall', '-o', bin, src, join(benchDir, 'peer', 'timing.c'), ...libs.map((l) => `-l${l}`)], {
-      stdio: 'inherit',
-    });
-  }
+  const bin = buildPeer(name, libs);
   return JSON.parse(execFileSync(bin, args, { encoding: 'utf8', maxBuffer: 64 << 20 })) as T;
 }
 
@@ -77,14 +97,18 @@ export function figure(name: string, unit: string, tsbpf: Stats, c?: Stats, targ
   return { name, unit, tsbpf, ...(c ? { c, ratio: Number((tsbpf.median / c.median).toFixed(3)) } : {}), ...(target ? { target } : {}) };
 }
 
-export function machine(): { kernel: string; cpu: string; cores: number; node: string } {
+/**
+ * The machine a run was made on. `loadavg` (1, 5, 15 minutes) is there because the machines
+ * these figures come from are shared: a high load widens min..max and moves medians.
+ */
+export function machine(): { kernel: string; cpu: string; cores: number; node: string; date: string; loadavg: number[] } {
   let cpu = cpus()[0]?.model ?? 'unknown';
   try {
     cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
   } catch {
     // not Linux
   }
-  return { kernel: release(), cpu, cores: cpus().length, node: process.version };
+  return { kernel: release(), cpu, cores: cpus().length, node: process.version, date: new Date().toISOString(), loadavg: loadavg().map((l) => Number(l.toFixed(2))) };
 }
 
 /** Prints one JSON document: the machine and the figures. */

@@ -47,11 +47,13 @@ export interface CoreReloResult {
   validate: boolean;
   /** Memory access size for a load/store of the field, locally and in the target (0 when n/a). */
   origSize: number;
+  /** The same size in the target. */
   newSize: number;
   /** The load/store size may not be changed from `origSize` to `newSize` (signed or non-int field). */
   failMemszAdjust: boolean;
   /** Field type ids behind `origSize`/`newSize`. */
   origTypeId: number;
+  /** The target field's type id (in the candidate's BTF). */
   newTypeId: number;
 }
 
@@ -101,6 +103,8 @@ function calcField(kind: number, spec: CoreSpec | undefined, littleEndian: boole
   let byteOff: number;
   if (bitfield) {
     byteSz = resolveSize(btf, fieldTypeId);
+    // libbpf divides by the size here; only a corrupt BTF gives a bitfield a sizeless type.
+    if (byteSz <= 0) throw new CoreError(`<${coreReloKindName(kind)}> bitfield member #${acc.idx} has a type of size ${byteSz}`);
     byteOff = Math.floor(bitOff / 8 / byteSz) * byteSz;
     // The smallest aligned load that holds the whole bitfield.
     while (bitOff + bitSz - byteOff * 8 > byteSz * 8) {

@@ -204,6 +204,8 @@ export class PerfReader {
     this.#closed = true;
     this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#watch(false);
+    // A pass may be running (close called from a record callback): end it after this record.
+    for (const c of this.#cpus) c.ring.stop();
     for (const c of this.#cpus) {
       c.watch?.close();
       try {
@@ -223,6 +225,7 @@ export class PerfReader {
     for (const w of ws) w(false);
   }
 
+  /** Same as `close()`, so that `using` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -39,12 +39,15 @@ export class PerfRing {
   /** Reassembly area for records that wrap (64 KiB: `perf_event_header.size` is a u16). */
   readonly #scratch = new Uint8Array(1 << 16);
   readonly #scratchView = new DataView(this.#scratch.buffer);
+  /** The reused record handed to callbacks (`source` is the CPU). */
   readonly record: RingRecord;
+  /** The CPU whose buffer this is. */
   readonly cpu: number;
   #tailPos: number;
   /** Records lost (from PERF_RECORD_LOST) since the last take. */
   lost = 0;
   #held = 0;
+  #stopped = false;
 
   constructor(mapping: ArrayBuffer, pageSize: number, cpu: number) {
     const le = hostLittleEndian;
@@ -78,6 +81,11 @@ export class PerfRing {
    * {@link PerfRing.lost}, publishes `data_tail` at the end. Returns the number of samples.
    * With `hold`, stops after one sample without publishing past it (see {@link PerfRing.peek}).
    */
+  /** Ends every pass now and later (the reader's close; see `Ring.stop` in src/ringbuf). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
   drain(fn: (rec: RingRecord) => void, limit: number, hold = false): number {
     const le = hostLittleEndian;
     // smp_load_acquire(&pc->data_head)
@@ -89,7 +97,7 @@ export class PerfRing {
     let tail = this.#tailPos;
     let n = 0;
     try {
-      while (tail < head && n < limit) {
+      while (tail < head && n < limit && !this.#stopped) {
         const off = tail & mask;
         if (head - tail < 8) throw this.#corrupt(tail, `${head - tail} bytes left, less than a perf_event_header`);
         // The 8-byte header never wraps (records are 8-aligned, the area a power of two).
@@ -109,8 +117,9 @@ export class PerfRing {
         if (type === PERF_RECORD_SAMPLE) {
           const len = view.getUint32(base + 8, le);
           if (len + 12 > size) throw this.#corrupt(tail, `raw sample of ${len} bytes in a ${size}-byte record`);
-          if (view === dv) rec.rebind(data, dv);
-          else rec.rebind(this.#scratch, this.#scratchView);
+          // Rebind only on a change (a wrapped record, or the first after one): the stores
+          // are not free (GC write barriers) and this runs per record.
+          if (rec.data !== view) rec.rebind(view === dv ? data : this.#scratch, view);
           if (hold) {
             this.#held = size;
             n++;

@@ -242,6 +242,8 @@ export class RingbufReader {
     this.#closed = true;
     this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#stopWatches();
+    // A pass may be running (close called from a record callback): end it after this record.
+    for (const s of this.#sources) s.ring.stop();
     for (const s of this.#sources) {
       s.watch?.close();
       s.watch = undefined;
@@ -251,6 +253,7 @@ export class RingbufReader {
     this.#wake(false);
   }
 
+  /** Same as `close()`, so that `using` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }

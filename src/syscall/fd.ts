@@ -7,22 +7,16 @@
  * - `close()` is idempotent and sets the number to -1, so a recycled fd number is never
  *   closed twice.
  * - An `Fd` that is garbage-collected while open is a leak in the caller: a
- *   FinalizationRegistry reports it (with the creating stack under `TSBPF_TRACE_FDS=1` or
- *   vitest) but does not close it; the owner must.
+ *   FinalizationRegistry reports it, naming the object (see `leak-warning.ts`; the creating
+ *   stack under `TSBPF_TRACE_FDS=1` or vitest, off with `TSBPF_LEAK_WARNINGS=0`) but does not
+ *   close it; the owner must.
  * @module
  */
 import { errno, libc } from './ffi.js';
 import { bpfError } from './errors.js';
+import { unwatchLeak, watchLeak } from './leak-warning.js';
 
 const F_DUPFD_CLOEXEC = 1030;
-const traceFds = process.env.TSBPF_TRACE_FDS === '1' || process.env.VITEST !== undefined;
-
-const leaks = new FinalizationRegistry<{ fd: number; stack: string | undefined }>((held) => {
-  process.emitWarning(
-    `tsbpf: fd ${held.fd} was garbage-collected without close()${held.stack ? `; created at:\n${held.stack}` : ''}`,
-    'TsbpfFdLeak',
-  );
-});
 
 /** An open file descriptor with one owner. */
 export class Fd {
@@ -32,7 +26,7 @@ export class Fd {
   /** Takes ownership of `raw` (moving it above 2 when needed). */
   constructor(raw: number) {
     this.#fd = ensureAboveStdio(raw);
-    leaks.register(this, { fd: this.#fd, stack: traceFds ? new Error('fd created').stack : undefined }, this.#token);
+    watchLeak(this, this.#fd, this.#token);
   }
 
   /** The fd number; -1 once closed. */
@@ -49,7 +43,7 @@ export class Fd {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
-    leaks.unregister(this.#token);
+    unwatchLeak(this.#token);
     libc().close(fd);
   }
 
@@ -60,7 +54,7 @@ export class Fd {
   disown(): number {
     const fd = this.#fd;
     this.#fd = -1;
-    leaks.unregister(this.#token);
+    unwatchLeak(this.#token);
     return fd;
   }
 

@@ -28,7 +28,7 @@ describeKernel('low fds', () => {
     });
     const { warnings } = JSON.parse(out.trim()) as { warnings: string[] };
     expect(warnings.length).toBe(1);
-    expect(warnings[0]).toMatch(/^TsbpfFdLeak: tsbpf: fd \d+ was garbage-collected without close\(\); created at:/);
+    expect(warnings[0]).toMatch(/^TsbpfFdLeak: tsbpf: BPF map \(array, id \d+\) on fd \d+ was garbage-collected without close\(\); created at:/);
     expect(warnings[0]).toContain('leak-child.ts');
   });
 });
