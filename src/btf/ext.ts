@@ -72,32 +72,54 @@ export interface BtfExtSection<R> {
   section: string;
   /** `sec_name_off`. */
   secNameOff: number;
+  /** The section's `num_info` records, in file order. */
   records: R[];
 }
 
 /** The decoded `struct btf_ext_header`. */
 export interface BtfExtHeader {
+  /** `magic`: {@link BTF_MAGIC} (`0xeb9f`), which also gives the byte order. */
   magic: number;
+  /** `version`: 1. */
   version: number;
+  /** `flags`: 0. */
   flags: number;
+  /** `hdr_len`: header size in bytes (24 without the CO-RE part, 32 with it); the parts' offsets count from its end. */
   hdrLen: number;
+  /** `func_info_off`: where the `func_info` part starts, after the header. */
   funcInfoOff: number;
+  /** `func_info_len`: its length in bytes, `rec_size` included. */
   funcInfoLen: number;
+  /** `line_info_off`: where the `line_info` part starts, after the header. */
   lineInfoOff: number;
+  /** `line_info_len`: its length in bytes. */
   lineInfoLen: number;
-  /** 0 when the header has no CO-RE part (`hdr_len` < 32). */
+  /** `core_relo_off`; 0 when the header has no CO-RE part (`hdr_len` < 32). */
   coreReloOff: number;
+  /** `core_relo_len`: the CO-RE part's length in bytes, 0 when absent. */
   coreReloLen: number;
 }
 
 /** A parsed `.BTF.ext`, records grouped by program section. */
 export interface BtfExt {
+  /** The header as read. */
   header: BtfExtHeader;
+  /** Byte order, from the magic (always the same as the object's `.BTF`). */
   littleEndian: boolean;
   /** `rec_size` of each part as found in the file (0 when the part is empty). */
-  recordSizes: { funcInfo: number; lineInfo: number; coreRelo: number };
+  recordSizes: {
+    /** `rec_size` of `bpf_func_info` records (8 today). */
+    funcInfo: number;
+    /** `rec_size` of `bpf_line_info` records (16 today). */
+    lineInfo: number;
+    /** `rec_size` of `bpf_core_relo` records (16 today). */
+    coreRelo: number;
+  };
+  /** `func_info` blocks, one per program section: the `BPF_PROG_LOAD` `func_info` of its programs. */
   funcInfo: BtfExtSection<BtfExtFuncInfo>[];
+  /** `line_info` blocks, one per program section: the `BPF_PROG_LOAD` `line_info`, and the C lines of verifier errors. */
   lineInfo: BtfExtSection<BtfExtLineInfo>[];
+  /** `core_relo` blocks, one per program section: the CO-RE relocations `computeFixups` resolves. */
   coreRelos: BtfExtSection<BtfExtCoreRelo>[];
 }
 
@@ -139,9 +161,15 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
     coreReloOff: hdrLen >= 32 ? r.u32(24, 'core_relo_off') : 0,
     coreReloLen: hdrLen >= 32 ? r.u32(28, 'core_relo_len') : 0,
   };
+  // Records repeat the same few file names and source lines: decode each string once.
+  const strings = new Map<number, string>();
   const str = (off: number, what: string, at: number): string => {
-    const s = btf.strOrUndefined(off);
-    if (s === undefined) throw fail(`${what}: string offset ${off} is past the end of the .BTF string section`, at);
+    let s = strings.get(off);
+    if (s === undefined) {
+      s = btf.strOrUndefined(off);
+      if (s === undefined) throw fail(`${what}: string offset ${off} is past the end of the .BTF string section`, at);
+      strings.set(off, s);
+    }
     return s;
   };
 

@@ -27,6 +27,7 @@ export interface ParseElfOptions {
 export class ElfFile {
   /** The input, as given. */
   readonly bytes: Uint8Array;
+  /** The decoded `Elf64_Ehdr`: byte order, type, machine, section header table. */
   readonly header: ElfHeader;
   /** Sections, indexed by section header index (index 0 is the null section). */
   readonly sections: readonly ElfSection[];
@@ -40,6 +41,7 @@ export class ElfFile {
   readonly relocationTables: readonly ElfRelocationTable[];
   private readonly byName = new Map<string, ElfSection>();
   private readonly relocationsByTarget = new Map<number, ElfRelocation[]>();
+  private symbolsBySection: Map<number, ElfSymbol[]> | undefined;
 
   constructor(bytes: Uint8Array, options: ParseElfOptions = {}) {
     this.bytes = bytes;
@@ -91,9 +93,19 @@ export class ElfFile {
     return this.relocationsByTarget.get(typeof target === 'number' ? target : target.index) ?? [];
   }
 
-  /** Symbols defined in section `index`, sorted by value. */
+  /** Symbols defined in section `index`, sorted by value (a new array each call). */
   symbolsIn(index: number): ElfSymbol[] {
-    return this.symbols.filter((s) => s.sectionIndex === index).sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+    // Grouped and sorted once, on first use: loaders ask for the same sections many times.
+    if (!this.symbolsBySection) {
+      this.symbolsBySection = new Map();
+      for (const s of this.symbols) {
+        const list = this.symbolsBySection.get(s.sectionIndex);
+        if (list) list.push(s);
+        else this.symbolsBySection.set(s.sectionIndex, [s]);
+      }
+      for (const list of this.symbolsBySection.values()) list.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+    }
+    return this.symbolsBySection.get(index)?.slice() ?? [];
   }
 }
 

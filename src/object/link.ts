@@ -26,7 +26,9 @@ function copy(insn: ProgramInstruction): ProgramInstruction {
 }
 
 /**
- * The instructions of program `main`: its own, then every function it reaches.
+ * The instructions of program `main`: its own, then every function it reaches. `main`'s own
+ * instruction objects are taken as they are (a program is never another's callee, so they
+ * belong to it alone); each subprogram is copied into every program that calls it.
  * @throws {@link ObjectError} when a call names a function that does not exist, or a program
  *   (a function outside `.text`) is called as a subprogram.
  */
@@ -38,7 +40,7 @@ export function linkProgram(main: ElfFunction, functions: ReadonlyMap<string, El
   // scanned) before the scan goes on. main calls A then B, A calls C: main, A, C, B.
   const append = (f: ElfFunction): void => {
     const start = out.length;
-    for (const insn of f.instructions) out.push(copy(insn));
+    for (const insn of f.instructions) out.push(f === main ? insn : copy(insn));
     const end = out.length;
     for (let i = start; i < end; i++) {
       const ref = out[i]!.reference;

@@ -14,6 +14,8 @@ import { bpfError } from './errors.js';
 import { hostLittleEndian, NativeBuffer } from './memory.js';
 import { NotSupportedError } from '../errors.js';
 
+const utf8 = new TextEncoder();
+
 /** Larger than any `bpf_attr` variant the kernel has defined so far. */
 const ATTR_SIZE = 256;
 
@@ -79,7 +81,7 @@ export class Attr {
   }
   /** A `char name[len]` field: at most len-1 bytes, NUL-terminated. */
   str(off: number, s: string, len: number): this {
-    const b = new TextEncoder().encode(s);
+    const b = utf8.encode(s);
     this.buf.bytes.set(b.subarray(0, len - 1), off);
     return this;
   }

@@ -7,36 +7,55 @@ import { TsbpfError } from '../errors.js';
 import { attr, bpfCall, bpfRaw } from './attr.js';
 import { BpfCmd } from './constants.js';
 import { bpfError } from './errors.js';
+import { Errno } from './errno.js';
 import { Fd } from './fd.js';
-import { NativeBuffer, hostLittleEndian } from './memory.js';
+import { align8, NativeBuffer, hostLittleEndian, scratch } from './memory.js';
+
+const utf8 = new TextEncoder();
 
 /** Fields of the `BPF_PROG_LOAD` struct of `union bpf_attr`; arrays are passed as bytes. */
 export interface ProgLoadAttr {
+  /** `enum bpf_prog_type`. */
   prog_type: number;
   /** Encoded `struct bpf_insn` array (8 bytes each, host byte order). */
   insns: Uint8Array;
+  /** License string; GPL-only helpers need a GPL-compatible one. */
   license: string;
   /** 0 = no log; 1 = verifier log; 2 = verbose; 4 = stats. */
   log_level?: number;
   /** Log buffer size in bytes; tsbpf allocates it. Capped at `UINT32_MAX >> 2`. */
   log_size?: number;
+  /** `LINUX_VERSION_CODE`, checked for kprobes only before Linux 5.0. */
   kern_version?: number;
+  /** `BPF_F_*` program flags (`ProgFlags`). */
   prog_flags?: number;
+  /** At most 15 bytes (`BPF_OBJ_NAME_LEN` - 1). */
   prog_name?: string;
+  /** Device for an offloaded or device-bound XDP program. */
   prog_ifindex?: number;
+  /** `enum bpf_attach_type` the program will be attached with (required by some program types). */
   expected_attach_type?: number;
+  /** The object's BTF, which `func_info` and `line_info` refer to. */
   prog_btf_fd?: number;
+  /** Size of one `struct bpf_func_info` (8). */
   func_info_rec_size?: number;
+  /** Encoded `struct bpf_func_info` records; `insn_off` in instructions. */
   func_info?: Uint8Array;
+  /** Size of one `struct bpf_line_info` (16). */
   line_info_rec_size?: number;
+  /** Encoded `struct bpf_line_info` records; `insn_off` in instructions. */
   line_info?: Uint8Array;
+  /** BTF id of the attach target (tracing, lsm, struct_ops, ext). */
   attach_btf_id?: number;
   /** Also `attach_btf_obj_fd` (same slot). */
   attach_prog_fd?: number;
   /** `fd_array`: map fds referenced by index (BPF_PSEUDO_MAP_IDX). */
   fd_array?: number[];
+  /** Size of one `struct bpf_core_relo`, for CO-RE done by the kernel. */
   core_relo_rec_size?: number;
+  /** Encoded `struct bpf_core_relo` records (kernel-side CO-RE, as light skeletons use). */
   core_relos?: Uint8Array;
+  /** BPF token fd (with `BPF_F_TOKEN_FD`). */
   prog_token_fd?: number;
 }
 
@@ -62,32 +81,33 @@ const LOG_MAX = 0xffff_ffff >>> 2;
 export function progLoadRaw(p: ProgLoadAttr): ProgLoadResult {
   if (p.insns.length % 8 !== 0) throw new TsbpfError(`insns length ${p.insns.length} is not a multiple of 8 (struct bpf_insn)`);
   const logSize = Math.min(p.log_size ?? 0, LOG_MAX);
-  const enc = new TextEncoder();
-  const lic = enc.encode(p.license + '\0');
-  const parts: Uint8Array[] = [p.insns, lic, p.func_info ?? new Uint8Array(0), p.line_info ?? new Uint8Array(0), p.core_relos ?? new Uint8Array(0)];
+  const lic = utf8.encode(p.license + '\0');
+  const parts: (Uint8Array | undefined)[] = [p.insns, lic, p.func_info, p.line_info, p.core_relos];
   const fdArr = p.fd_array ?? [];
-  // One native block: insns | license | func_info | line_info | core_relos | fd_array | log.
+  // One block of the reusable scratch memory: insns | license | func_info | line_info |
+  // core_relos | fd_array. The log, which can be large, gets a block of its own.
   const offs: number[] = [];
   let total = 0;
   for (const x of parts) {
     offs.push(total);
-    total += (x.length + 7) & ~7;
+    total += align8(x?.length ?? 0);
   }
   const fdOff = total;
   total += fdArr.length * 4;
-  const logOff = (total + 7) & ~7;
-  total = logOff + logSize;
-  const mem = new NativeBuffer(total);
+  const mem = scratch(total);
+  const logBuf = logSize ? new NativeBuffer(logSize) : undefined;
   try {
-    parts.forEach((x, i) => mem.bytes.set(x, offs[i]!));
+    parts.forEach((x, i) => x && mem.bytes.set(x, offs[i]!));
     fdArr.forEach((fd, i) => mem.view.setInt32(fdOff + i * 4, fd, hostLittleEndian));
-    if (logSize) mem.bytes[logOff] = 0;
     const a = attr(PROG_LOAD_SIZE)
       .u32(0, p.prog_type)
       .u32(4, p.insns.length / 8)
       .ptr(8, mem.at(offs[0]!))
       .ptr(16, mem.at(offs[1]!));
-    if (logSize) a.u32(24, p.log_level ?? 1).u32(28, logSize).ptr(32, mem.at(logOff));
+    if (logBuf) {
+      logBuf.bytes[0] = 0;
+      a.u32(24, p.log_level ?? 1).u32(28, logSize).ptr(32, logBuf.ptr);
+    }
     a.u32(40, p.kern_version ?? 0).u32(44, p.prog_flags ?? 0);
     if (p.prog_name) a.str(48, p.prog_name, 16);
     a.u32(64, p.prog_ifindex ?? 0)
@@ -110,8 +130,8 @@ export function progLoadRaw(p: ProgLoadAttr): ProgLoadResult {
     const size = p.prog_token_fd ? 148 : 144;
     const r = bpfRaw(BpfCmd.PROG_LOAD, size);
     let log = '';
-    if (logSize) {
-      const b = mem.bytes.subarray(logOff, logOff + logSize);
+    if (logBuf) {
+      const b = logBuf.bytes;
       const end = b.indexOf(0);
       log = new TextDecoder().decode(end < 0 ? b : b.subarray(0, end));
     }
@@ -119,7 +139,7 @@ export function progLoadRaw(p: ProgLoadAttr): ProgLoadResult {
     if (r < 0) return { fd: undefined, errno: -r, log, logTrueSize };
     return { fd: new Fd(r), errno: 0, log, logTrueSize };
   } finally {
-    mem.free();
+    logBuf?.free();
   }
 }
 
@@ -134,24 +154,35 @@ export function progLoad(p: ProgLoadAttr): Fd {
 
 /** Arguments and results of `BPF_PROG_TEST_RUN`. */
 export interface ProgTestRunAttr {
+  /** The program to run. */
   prog_fd: number;
+  /** Input packet (or other data) the program sees. */
   data_in?: Uint8Array;
   /** Size of the output buffer for packet data (0 = none). */
   data_size_out?: number;
+  /** Input context (`struct __sk_buff`, `xdp_md`, tracing args...). */
   ctx_in?: Uint8Array;
+  /** Size of the output buffer for the context (0 = none). */
   ctx_size_out?: number;
+  /** Runs; `duration` is their mean. */
   repeat?: number;
+  /** `BPF_F_TEST_RUN_ON_CPU`, `BPF_F_TEST_XDP_LIVE_FRAMES`... */
   flags?: number;
+  /** CPU to run on, with `BPF_F_TEST_RUN_ON_CPU`. */
   cpu?: number;
+  /** XDP live frames: frames per batch. */
   batch_size?: number;
 }
 
 /** What `BPF_PROG_TEST_RUN` returned. */
 export interface ProgTestRunResult {
+  /** `retval`: the program's return value (`r0`). */
   retval: number;
   /** `duration`: mean ns per run. */
   duration: number;
+  /** `data_out`: the packet after the run. */
   dataOut: Uint8Array;
+  /** `ctx_out`: the context after the run. */
   ctxOut: Uint8Array;
 }
 
@@ -196,12 +227,17 @@ export function progTestRun(t: ProgTestRunAttr): ProgTestRunResult {
 export interface ProgAttachAttr {
   /** `target_fd` (a cgroup, netns, sockmap fd) or `target_ifindex`. */
   target_fd: number;
+  /** The program to attach. */
   attach_bpf_fd: number;
+  /** `enum bpf_attach_type`. */
   attach_type: number;
+  /** `BPF_F_ALLOW_OVERRIDE`, `BPF_F_ALLOW_MULTI`, `BPF_F_REPLACE`, `BPF_F_BEFORE`/`BPF_F_AFTER`... */
   attach_flags?: number;
+  /** With `BPF_F_REPLACE`: the program to replace. */
   replace_bpf_fd?: number;
   /** Also `relative_id`. */
   relative_fd?: number;
+  /** mprog attachments: fail with ESTALE unless the list is still at this revision. */
   expected_revision?: bigint;
 }
 
@@ -231,33 +267,58 @@ export function progDetach(p: ProgAttachAttr): void {
 
 /** Result of `BPF_PROG_QUERY`. */
 export interface ProgQueryResult {
+  /** `attach_flags` of the target (cgroups: `BPF_F_ALLOW_MULTI`...). */
   attachFlags: number;
+  /** `prog_ids`: attached programs, in run order. */
   progIds: number[];
+  /** `prog_attach_flags`: per-program flags, same order. */
   progAttachFlags: number[];
+  /** `link_ids`: the link of each program (0 for a direct attachment). */
   linkIds: number[];
+  /** `revision` of the attachment list (mprog targets: tcx, netkit). */
   revision: bigint;
 }
 
 const QUERY_SIZE = 64;
+/** The query struct up to `prog_attach_flags`, as kernels before 6.6 know it. */
+const QUERY_SIZE_PRE_6_6 = 40;
 
 /** `BPF_PROG_QUERY`: programs attached to `targetFd` for `attachType` (up to `max`). */
 export function progQuery(targetFd: number, attachType: number, queryFlags = 0, max = 64): ProgQueryResult {
   const mem = new NativeBuffer(max * 4 * 3);
   try {
     mem.bytes.fill(0);
-    const a = attr(QUERY_SIZE)
-      .u32(0, targetFd)
-      .u32(4, attachType)
-      .u32(8, queryFlags)
-      .ptr(16, mem.ptr)
-      .u32(24, max)
-      .ptr(32, mem.at(max * 4))
-      .ptr(40, mem.at(max * 8));
-    bpfCall(BpfCmd.PROG_QUERY, QUERY_SIZE);
+    const query = (withLinks: boolean): number => {
+      const a = attr(QUERY_SIZE)
+        .u32(0, targetFd)
+        .u32(4, attachType)
+        .u32(8, queryFlags)
+        .ptr(16, mem.ptr)
+        .u32(24, max)
+        .ptr(32, mem.at(max * 4));
+      if (withLinks) a.ptr(40, mem.at(max * 8));
+      return bpfRaw(BpfCmd.PROG_QUERY, withLinks ? QUERY_SIZE : QUERY_SIZE_PRE_6_6);
+    };
+    // link_ids (and revision) came in 6.6 with tcx; an older kernel refuses a non-zero field it
+    // does not know (CHECK_ATTR: EINVAL, or E2BIG past its attr size): ask again without it.
+    let r = query(true);
+    let withLinks = true;
+    if (r === -Errno.EINVAL || r === -Errno.E2BIG) {
+      withLinks = false;
+      r = query(false);
+    }
+    if (r < 0) throw bpfError('BPF_PROG_QUERY', -r);
+    const a = attr(0);
     const n = Math.min(a.getU32(24), max);
     const le = hostLittleEndian;
     const read = (base: number) => Array.from({ length: n }, (_, i) => mem.view.getUint32(base + i * 4, le));
-    return { attachFlags: a.getU32(12), progIds: read(0), progAttachFlags: read(max * 4), linkIds: read(max * 8), revision: a.getU64(56) };
+    return {
+      attachFlags: a.getU32(12),
+      progIds: read(0),
+      progAttachFlags: read(max * 4),
+      linkIds: withLinks ? read(max * 8) : [],
+      revision: withLinks ? a.getU64(56) : 0n,
+    };
   } finally {
     mem.free();
   }
