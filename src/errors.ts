@@ -36,8 +36,11 @@ export interface ParseLocation {
  * (or a fuzzer) can find the bad bytes.
  */
 export class ParseError extends TsbpfError {
+  /** The section the bad bytes are in (`.BTF`, `.rel.text`...), when known. */
   readonly section: string | undefined;
+  /** That section's index in the ELF section header table, when known. */
   readonly sectionIndex: number | undefined;
+  /** Byte offset of the bad bytes: in {@link ParseError.section} when given, else in the file. */
   readonly offset: number | undefined;
 
   constructor(what: string, where: ParseLocation = {}, options?: { cause?: unknown }) {
@@ -57,7 +60,9 @@ export class AsmError extends ParseError {}
 /** A feature the running kernel lacks, named with the first kernel that has it. */
 export class NotSupportedError extends TsbpfError {
   constructor(
+    /** What is missing, as the message names it (`ring buffer maps`, `BPF_LINK_CREATE for tcx`). */
     readonly feature: string,
+    /** The first Linux release that has it (`5.8`), when known. */
     readonly minKernel?: string,
     options?: { cause?: unknown },
   ) {

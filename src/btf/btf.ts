@@ -61,15 +61,19 @@ import {
 export interface BtfHeader {
   /** `magic`: always 0xeb9f once the byte order is known. */
   magic: number;
+  /** `version`: 1 ({@link BTF_VERSION}). */
   version: number;
+  /** `flags`: 0. */
   flags: number;
   /** `hdr_len`. */
   hdrLen: number;
   /** `type_off`, relative to the end of the header. */
   typeOff: number;
+  /** `type_len`: bytes of `struct btf_type` records and their kind data. */
   typeLen: number;
   /** `str_off`, relative to the end of the header. */
   strOff: number;
+  /** `str_len`: bytes of NUL-terminated names; offset 0 is the empty string. */
   strLen: number;
 }
 
@@ -129,6 +133,7 @@ export class Btf {
   readonly bytes: Uint8Array;
   /** Byte order, from the magic. */
   readonly littleEndian: boolean;
+  /** The `struct btf_header` this BTF was parsed with. */
   readonly header: BtfHeader;
   /** Base BTF of split BTF, or undefined. */
   readonly base: Btf | undefined;

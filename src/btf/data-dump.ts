@@ -57,7 +57,10 @@ export class JsonWriter {
   private out = '';
   private depth = 0;
   private sep = '';
-  constructor(readonly pretty: boolean) {}
+  constructor(
+    /** Indent as `bpftool -p` does; otherwise one line (`-j`). */
+    readonly pretty: boolean,
+  ) {}
 
   /** The text written so far. */
   text(): string {
@@ -82,18 +85,23 @@ export class JsonWriter {
     this.out += c;
     this.sep = ',';
   }
+  /** `jsonw_start_object`: `{`. */
   startObject(): void {
     this.begin('{');
   }
+  /** `jsonw_end_object`: `}`. */
   endObject(): void {
     this.end('}');
   }
+  /** `jsonw_start_array`: `[`. */
   startArray(): void {
     this.begin('[');
   }
+  /** `jsonw_end_array`: `]`. */
   endArray(): void {
     this.end(']');
   }
+  /** `jsonw_name`: a member name, before its value. */
   name(n: string): void {
     this.eor();
     this.eol();
@@ -105,6 +113,7 @@ export class JsonWriter {
     this.eor();
     this.out += s;
   }
+  /** `jsonw_string`: a quoted string value. */
   string(s: string): void {
     this.raw(quote(s));
   }

@@ -33,24 +33,43 @@ export const BTF_MAX_VLEN = 0xffff;
 
 /** `BTF_KIND_*` (`include/uapi/linux/btf.h`): the kind in bits 24-28 of `btf_type.info`. */
 export const BTF_KIND_UNKN = 0;
+/** `BTF_KIND_INT`: an integer, char or bool ({@link BtfInt}). */
 export const BTF_KIND_INT = 1;
+/** `BTF_KIND_PTR`: a pointer ({@link BtfRef}). */
 export const BTF_KIND_PTR = 2;
+/** `BTF_KIND_ARRAY`: an array, followed by `struct btf_array` ({@link BtfArray}). */
 export const BTF_KIND_ARRAY = 3;
+/** `BTF_KIND_STRUCT`: a struct, followed by `vlen` `struct btf_member` ({@link BtfComposite}). */
 export const BTF_KIND_STRUCT = 4;
+/** `BTF_KIND_UNION`: a union, laid out as a struct ({@link BtfComposite}). */
 export const BTF_KIND_UNION = 5;
+/** `BTF_KIND_ENUM`: an enum with 32-bit values, followed by `vlen` `struct btf_enum` ({@link BtfEnum}). */
 export const BTF_KIND_ENUM = 6;
+/** `BTF_KIND_FWD`: a forward declaration of a struct or union ({@link BtfFwd}). */
 export const BTF_KIND_FWD = 7;
+/** `BTF_KIND_TYPEDEF`: a typedef ({@link BtfRef}). */
 export const BTF_KIND_TYPEDEF = 8;
+/** `BTF_KIND_VOLATILE`: the `volatile` qualifier ({@link BtfRef}). */
 export const BTF_KIND_VOLATILE = 9;
+/** `BTF_KIND_CONST`: the `const` qualifier ({@link BtfRef}). */
 export const BTF_KIND_CONST = 10;
+/** `BTF_KIND_RESTRICT`: the `restrict` qualifier ({@link BtfRef}). */
 export const BTF_KIND_RESTRICT = 11;
+/** `BTF_KIND_FUNC`: a named function, pointing at its FUNC_PROTO ({@link BtfFunc}); what `bpf_func_info` refers to. */
 export const BTF_KIND_FUNC = 12;
+/** `BTF_KIND_FUNC_PROTO`: a function signature, followed by `vlen` `struct btf_param` ({@link BtfFuncProto}). */
 export const BTF_KIND_FUNC_PROTO = 13;
+/** `BTF_KIND_VAR`: a global variable, followed by `struct btf_var` ({@link BtfVar}; Linux 5.2). */
 export const BTF_KIND_VAR = 14;
+/** `BTF_KIND_DATASEC`: an ELF data section and its variables, followed by `vlen` `struct btf_var_secinfo` ({@link BtfDatasec}; Linux 5.2). */
 export const BTF_KIND_DATASEC = 15;
+/** `BTF_KIND_FLOAT`: a floating-point type ({@link BtfFloat}; Linux 5.13). */
 export const BTF_KIND_FLOAT = 16;
+/** `BTF_KIND_DECL_TAG`: a `btf_decl_tag` attribute on a declaration ({@link BtfDeclTag}; Linux 5.16). */
 export const BTF_KIND_DECL_TAG = 17;
+/** `BTF_KIND_TYPE_TAG`: a `btf_type_tag` attribute on a pointee type such as `__user` or `__rcu` ({@link BtfRef}; Linux 5.17). */
 export const BTF_KIND_TYPE_TAG = 18;
+/** `BTF_KIND_ENUM64`: an enum with 64-bit values, followed by `vlen` `struct btf_enum64` ({@link BtfEnum64}; Linux 6.0). */
 export const BTF_KIND_ENUM64 = 19;
 /** Highest kind this library knows (`BTF_KIND_MAX`). */
 export const BTF_KIND_MAX = 19;
@@ -72,17 +91,23 @@ export function kindNumber(name: BtfKindName): number {
 
 /** `BTF_INT_*`: bits of `BTF_INT_ENCODING()`, the top byte of an INT's data word. */
 export const BTF_INT_SIGNED = 1 << 0;
+/** `BTF_INT_CHAR`: the integer is a `char` (printed as a character). */
 export const BTF_INT_CHAR = 1 << 1;
+/** `BTF_INT_BOOL`: the integer is a `bool`. */
 export const BTF_INT_BOOL = 1 << 2;
 
 /** `BTF_VAR_*` (`enum btf_var_linkage`): `btf_var.linkage`. */
 export const BTF_VAR_STATIC = 0;
+/** `BTF_VAR_GLOBAL_ALLOCATED`: a global variable defined in this object. */
 export const BTF_VAR_GLOBAL_ALLOCATED = 1;
+/** `BTF_VAR_GLOBAL_EXTERN`: an `extern` variable (`.kconfig`, `.ksyms`), resolved by the loader. */
 export const BTF_VAR_GLOBAL_EXTERN = 2;
 
 /** `BTF_FUNC_*` (`enum btf_func_linkage`): kept in the vlen bits of a FUNC. */
 export const BTF_FUNC_STATIC = 0;
+/** `BTF_FUNC_GLOBAL`: a global function (verified on its own, by its BTF signature). */
 export const BTF_FUNC_GLOBAL = 1;
+/** `BTF_FUNC_EXTERN`: an `extern` function (a kfunc, resolved against kernel BTF). */
 export const BTF_FUNC_EXTERN = 2;
 
 /**
@@ -132,6 +157,7 @@ export interface BtfTypeCommon {
 
 /** `BTF_KIND_INT`. */
 export interface BtfInt extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_INT`. */
   kind: 'INT';
   /** `size` in bytes. */
   size: number;
@@ -145,6 +171,7 @@ export interface BtfInt extends BtfTypeCommon {
 
 /** `BTF_KIND_PTR`, `CONST`, `VOLATILE`, `RESTRICT`, `TYPEDEF`, `TYPE_TAG`: one reference. */
 export interface BtfRef extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_PTR` / `BTF_KIND_CONST` / `BTF_KIND_VOLATILE` / `BTF_KIND_RESTRICT` / `BTF_KIND_TYPEDEF` / `BTF_KIND_TYPE_TAG`. */
   kind: 'PTR' | 'CONST' | 'VOLATILE' | 'RESTRICT' | 'TYPEDEF' | 'TYPE_TAG';
   /** `type`: the referenced type id. */
   type: number;
@@ -154,6 +181,7 @@ export interface BtfRef extends BtfTypeCommon {
 
 /** `BTF_KIND_ARRAY` (`struct btf_array`). */
 export interface BtfArray extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_ARRAY`. */
   kind: 'ARRAY';
   /** `btf_array.type`: element type. */
   type: number;
@@ -179,16 +207,19 @@ export interface BtfMember {
 
 /** `BTF_KIND_STRUCT` / `BTF_KIND_UNION`. */
 export interface BtfComposite extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_STRUCT` / `BTF_KIND_UNION`. */
   kind: 'STRUCT' | 'UNION';
   /** `size` in bytes. */
   size: number;
   /** `kind_flag`: member `offset` holds bitfield size (bits 24-31) and bit offset (bits 0-23). */
   kindFlag: boolean;
+  /** The `vlen` `struct btf_member` records, in order. */
   members: BtfMember[];
 }
 
 /** One enumerator (`struct btf_enum` or `struct btf_enum64`). */
 export interface BtfEnumValue<V> {
+  /** Enumerator name. */
   name: string;
   /** `name_off`. */
   nameOff: number;
@@ -198,24 +229,31 @@ export interface BtfEnumValue<V> {
 
 /** `BTF_KIND_ENUM`: 32-bit values. */
 export interface BtfEnum extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_ENUM`. */
   kind: 'ENUM';
+  /** `size` in bytes (1, 2, 4 or 8). */
   size: number;
   /** `kind_flag`: values are signed. */
   signed: boolean;
+  /** The `vlen` `struct btf_enum` records. */
   values: BtfEnumValue<number>[];
 }
 
 /** `BTF_KIND_ENUM64`: 64-bit values (bigint, signed or unsigned by kind_flag). */
 export interface BtfEnum64 extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_ENUM64`. */
   kind: 'ENUM64';
+  /** `size` in bytes (1, 2, 4 or 8). */
   size: number;
   /** `kind_flag`: values are signed. */
   signed: boolean;
+  /** The `vlen` `struct btf_enum64` records. */
   values: BtfEnumValue<bigint>[];
 }
 
 /** `BTF_KIND_FWD`. */
 export interface BtfFwd extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_FWD`. */
   kind: 'FWD';
   /** `kind_flag`: 0 = struct, 1 = union. */
   fwdKind: 'struct' | 'union';
@@ -223,6 +261,7 @@ export interface BtfFwd extends BtfTypeCommon {
 
 /** `BTF_KIND_FUNC`. */
 export interface BtfFunc extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_FUNC`. */
   kind: 'FUNC';
   /** `type`: the FUNC_PROTO. */
   type: number;
@@ -234,6 +273,7 @@ export interface BtfFunc extends BtfTypeCommon {
 export interface BtfParam {
   /** Parameter name; `''` when unnamed. */
   name: string;
+  /** `name_off`. */
   nameOff: number;
   /** `type`; a last param with type 0 and no name means `...` (varargs). */
   type: number;
@@ -241,15 +281,19 @@ export interface BtfParam {
 
 /** `BTF_KIND_FUNC_PROTO`. */
 export interface BtfFuncProto extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_FUNC_PROTO`. */
   kind: 'FUNC_PROTO';
   /** `type`: return type, 0 for void. */
   returnType: number;
+  /** The `vlen` `struct btf_param` records, in order. */
   params: BtfParam[];
 }
 
 /** `BTF_KIND_VAR`. */
 export interface BtfVar extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_VAR`. */
   kind: 'VAR';
+  /** `type`: the variable's type. */
   type: number;
   /** `btf_var.linkage`: {@link BTF_VAR_STATIC}, {@link BTF_VAR_GLOBAL_ALLOCATED}, {@link BTF_VAR_GLOBAL_EXTERN}. */
   linkage: number;
@@ -267,19 +311,25 @@ export interface BtfVarSecinfo {
 
 /** `BTF_KIND_DATASEC`. */
 export interface BtfDatasec extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_DATASEC`. */
   kind: 'DATASEC';
+  /** `size`: the section's size in bytes (0 from clang until the loader fixes it from the ELF, see `sanitizeBtf`). */
   size: number;
+  /** The `vlen` `struct btf_var_secinfo` records, one per variable. */
   vars: BtfVarSecinfo[];
 }
 
 /** `BTF_KIND_FLOAT`. */
 export interface BtfFloat extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_FLOAT`. */
   kind: 'FLOAT';
+  /** `size` in bytes (2, 4, 8, 12 or 16). */
   size: number;
 }
 
 /** `BTF_KIND_DECL_TAG`. */
 export interface BtfDeclTag extends BtfTypeCommon {
+  /** Discriminant: `BTF_KIND_DECL_TAG`. */
   kind: 'DECL_TAG';
   /** `type`: the tagged struct, union, var, func or typedef. */
   type: number;
@@ -306,7 +356,14 @@ export type BtfType =
   | BtfDeclTag;
 
 /** `kind_flag` and `vlen` linkage/encoding of a decoded type, as written in `info`. */
-export function typeInfo(t: BtfType): { kind: number; vlen: number; kindFlag: boolean } {
+export function typeInfo(t: BtfType): {
+  /** `BTF_INFO_KIND(info)`: the `BTF_KIND_*` number. */
+  kind: number;
+  /** `BTF_INFO_VLEN(info)`: member, value, param or variable count, or a FUNC's linkage. */
+  vlen: number;
+  /** `BTF_INFO_KFLAG(info)`. */
+  kindFlag: boolean;
+} {
   const kind = kindNumber(t.kind);
   switch (t.kind) {
     case 'STRUCT':

@@ -176,6 +176,7 @@ function alignOfDepth(btf: Btf, id: number, ptrSize: number, depth: number, star
 
 /** A member found by {@link findMember}: the member and where it is from the outer struct's start. */
 export interface FoundMember {
+  /** The member found (inside nested anonymous structs/unions when that is where it is). */
   member: BtfMember;
   /** Bit offset from the start of the outermost struct/union searched. */
   bitsOffset: number;

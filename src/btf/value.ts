@@ -60,12 +60,15 @@ export class BtfValueError extends TsbpfError {
 
 /** A compiled INT (or ENUM, stored the same way). */
 export interface IntLayout {
+  /** Discriminant: an INT, ENUM or ENUM64 (decoded as number or bigint). */
   kind: 'int';
   /** C name for messages (`__u32`, `enum state`). */
   typeName: string;
   /** Bytes. */
   size: number;
+  /** `BTF_INT_SIGNED`, or a signed enum. */
   signed: boolean;
+  /** `BTF_INT_BOOL`: decoded as `true`/`false`. */
   bool: boolean;
   /** Value bits (`BTF_INT_BITS`, 8 * size for a plain int). */
   bits: number;
@@ -78,18 +81,63 @@ export interface IntLayout {
 /** A compiled type: what {@link BtfValueCodec} walks. */
 export type ValueLayout =
   | IntLayout
-  | { kind: 'float'; typeName: string; size: number }
-  | { kind: 'ptr'; typeName: string; size: number }
-  | { kind: 'bytes'; typeName: string; size: number }
-  | { kind: 'string'; typeName: string; size: number }
-  | { kind: 'array'; typeName: string; size: number; length: number; elemSize: number; elem: ValueLayout }
+  | {
+      /** Discriminant: a FLOAT (4 or 8 bytes), decoded as a number. */
+      kind: 'float';
+      /** C name for messages. */
+      typeName: string;
+      /** Bytes (`sizeof`). */
+      size: number;
+    }
+  | {
+      /** Discriminant: a pointer, decoded as a bigint address. */
+      kind: 'ptr';
+      /** C name for messages. */
+      typeName: string;
+      /** Bytes (`sizeof`). */
+      size: number;
+    }
+  | {
+      /** Discriminant: raw bytes kept as a `Uint8Array` (a FLOAT of 2, 12 or 16 bytes, which JS numbers cannot hold). */
+      kind: 'bytes';
+      /** C name for messages. */
+      typeName: string;
+      /** Bytes (`sizeof`). */
+      size: number;
+    }
+  | {
+      /** Discriminant: a `char[N]`, decoded as a string up to its first NUL. */
+      kind: 'string';
+      /** C name for messages. */
+      typeName: string;
+      /** Bytes (`sizeof`). */
+      size: number;
+    }
+  | {
+      /** Discriminant: an ARRAY, decoded as a JS array. */
+      kind: 'array';
+      /** C name for messages. */
+      typeName: string;
+      /** Bytes (`sizeof`). */
+      size: number;
+      /** `nelems`. */
+      length: number;
+      /** Bytes per element. */
+      elemSize: number;
+      /** The element type's layout. */
+      elem: ValueLayout;
+    }
   | CompositeLayout;
 
 /** A compiled STRUCT, UNION or DATASEC. */
 export interface CompositeLayout {
+  /** Discriminant: a STRUCT or DATASEC (`struct`) or a UNION, decoded as a plain object. */
   kind: 'struct' | 'union';
+  /** C name for messages (`struct event`). */
   typeName: string;
+  /** Bytes (`sizeof`). */
   size: number;
+  /** Members in declaration order. */
   fields: FieldLayout[];
   /** Every member name the JS object may carry (anonymous members' names included). */
   names: ReadonlySet<string>;
@@ -103,6 +151,7 @@ export interface FieldLayout {
   bitOffset: number;
   /** Bitfield width, 0 when not a bitfield. */
   bitfieldSize: number;
+  /** The member type's layout. */
   layout: ValueLayout;
   /** Optional on encode (a flexible array member). */
   optional: boolean;
@@ -279,7 +328,9 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 export class BtfValueCodec {
   /** Bytes of one value (`sizeof`). */
   readonly size: number;
+  /** Byte order of the encoded bytes. */
   readonly littleEndian: boolean;
+  /** The compiled type this codec walks. */
   readonly layout: ValueLayout;
 
   constructor(layout: ValueLayout, littleEndian: boolean) {

@@ -22,10 +22,20 @@ export type FailFn = (what: string, offset: number) => Error;
 const defaultFail: FailFn = (what, offset) => new ParseError(what, { offset });
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/**
+ * A bounds-checked cursor over a `Uint8Array` view with an explicit byte order. Each read
+ * names what it reads (`what`), so a short input fails as the caller's typed error:
+ * `reader.u32(8, 'hdr_len')` on a 6-byte input throws `hdr_len: 4 bytes at offset 8 run past
+ * the end (6 bytes)` through `fail`.
+ */
 export class ByteReader {
+  /** The bytes read, as given (not copied). */
   readonly bytes: Uint8Array;
+  /** A DataView over exactly {@link ByteReader.bytes}. */
   readonly view: DataView;
+  /** Byte order of every multi-byte read, from the format's header (never the host's). */
   readonly littleEndian: boolean;
+  /** `bytes.byteLength`. */
   readonly length: number;
   private readonly fail: FailFn;
 
@@ -61,30 +71,37 @@ export class ByteReader {
     return Number.isSafeInteger(offset) && Number.isSafeInteger(size) && offset >= 0 && size >= 0 && offset + size <= this.length;
   }
 
+  /** The caller's typed error for `what` at `offset`, to throw for a bad value (not a bounds failure). */
   error(what: string, offset: number): Error {
     return this.fail(what, offset);
   }
 
+  /** The byte at `offset`. */
   u8(offset: number, what = 'u8'): number {
     this.need(offset, 1, what);
     return this.bytes[offset]!;
   }
+  /** The unsigned 16-bit value at `offset`. */
   u16(offset: number, what = 'u16'): number {
     this.need(offset, 2, what);
     return this.view.getUint16(offset, this.littleEndian);
   }
+  /** The signed 16-bit value at `offset` (`off` of an instruction). */
   i16(offset: number, what = 'i16'): number {
     this.need(offset, 2, what);
     return this.view.getInt16(offset, this.littleEndian);
   }
+  /** The unsigned 32-bit value at `offset`. */
   u32(offset: number, what = 'u32'): number {
     this.need(offset, 4, what);
     return this.view.getUint32(offset, this.littleEndian);
   }
+  /** The signed 32-bit value at `offset` (`imm` of an instruction). */
   i32(offset: number, what = 'i32'): number {
     this.need(offset, 4, what);
     return this.view.getInt32(offset, this.littleEndian);
   }
+  /** The unsigned 64-bit value at `offset`, as a bigint. */
   u64(offset: number, what = 'u64'): bigint {
     this.need(offset, 8, what);
     // Two u32 reads beat DataView.getBigUint64, which allocates on every call in V8; most
@@ -94,12 +111,21 @@ export class ByteReader {
     return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
   /** The high and low u32 halves of the u64 at `offset`, as numbers (e.g. `r_info`). */
-  u64halves(offset: number, what = 'u64'): { hi: number; lo: number } {
+  u64halves(
+    offset: number,
+    what = 'u64',
+  ): {
+    /** Bits 32-63. */
+    hi: number;
+    /** Bits 0-31. */
+    lo: number;
+  } {
     this.need(offset, 8, what);
     const lo = this.view.getUint32(offset + (this.littleEndian ? 0 : 4), this.littleEndian);
     const hi = this.view.getUint32(offset + (this.littleEndian ? 4 : 0), this.littleEndian);
     return { hi, lo };
   }
+  /** The signed 64-bit value at `offset`, as a bigint. */
   i64(offset: number, what = 'i64'): bigint {
     this.need(offset, 8, what);
     return this.view.getBigInt64(offset, this.littleEndian);

@@ -62,11 +62,13 @@ export type CheckArea = 'core' | 'attach' | 'program' | 'map' | 'helper' | 'lice
 
 /** One finding of {@link checkObject}. */
 export interface CheckItem {
+  /** Which check produced it (`core`, `attach`, `helper`...). */
   area: CheckArea;
   /** The program it concerns; undefined for object-wide checks (maps, BTF, kconfig). */
   program: string | undefined;
   /** What was checked: `task_struct.pid`, `bpf_ringbuf_output`, `map 'events'`. */
   subject: string;
+  /** `fail`: the load will fail; `warn`: it may, or BTF cannot tell; `note`: it loads, with a change worth knowing; `ok`. */
   verdict: Verdict;
   /** What was found, in one line. */
   detail: string;
@@ -84,6 +86,7 @@ export interface CheckReport {
   kernel: string;
   /** The worst verdict of the items, notes counting as `ok` (the object loads). */
   verdict: KernelVerdict;
+  /** Every finding, `ok` ones included: CO-RE relocations first, then each program's checks, then maps, kconfig and BTF kinds. */
   items: CheckItem[];
 }
 

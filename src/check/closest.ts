@@ -43,8 +43,9 @@ export interface ClosestCandidate {
   distance: number | undefined;
   /** Byte offset of the candidate member in its struct (bitfields: bits / 8, rounded down). */
   offset: number | undefined;
-  /** C type of the member locally and in the kernel. */
+  /** C type of the member in the object's BTF. */
   localType: string | undefined;
+  /** C type of the candidate in the kernel's BTF; differs from `localType` for `retyped`. */
   targetType: string | undefined;
   /** One sentence for reports. */
   text: string;

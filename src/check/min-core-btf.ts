@@ -56,8 +56,11 @@ import { TsbpfError } from '../errors.js';
 export interface MinCoreObject {
   /** For error messages. */
   name: string;
+  /** The object's `.BTF`: the local types its relocations name. Required (an error names the object without it). */
   btf: Btf | undefined;
+  /** The object's `.BTF.ext`, whose `core_relo` records are resolved. Required, like `btf`. */
   btfExt: BtfExt | undefined;
+  /** The object's byte order, for the bitfield shifts of field relocations. */
   littleEndian: boolean;
 }
 

@@ -18,7 +18,9 @@ import type { ExternSpec, ObjectMapSpec, ObjectSpec, ProgramSpec } from '../obje
 
 /** A kernel symbol (kfunc or `__ksym` variable) a program uses. */
 export interface KsymUse {
+  /** The kernel symbol's name (`bpf_task_acquire`, `runqueues`). */
   name: string;
+  /** Declared `__weak`: when the kernel lacks it, it becomes 0 (a kfunc call is patched out) instead of failing the load. */
   weak: boolean;
   /** For variables: whether it has a BTF type (`extern const struct rq runqueues __ksym`), or is a bare address (`extern const void x __ksym`). */
   typed: boolean;
@@ -28,6 +30,7 @@ export interface KsymUse {
 
 /** What one program needs. */
 export interface ProgramNeeds {
+  /** The program, as parsed (type, attach type and target from its section name, instructions). */
   program: ProgramSpec;
   /** Helper ids called, with the first instruction slot of each call. */
   helpers: Map<number, number>;
@@ -39,6 +42,7 @@ export interface ProgramNeeds {
 
 /** What an object needs. */
 export interface ObjectNeeds {
+  /** One entry per program, in the order of `ObjectSpec.programs`. */
   programs: ProgramNeeds[];
   /** Every map, inner maps of map-in-map included. */
   maps: ObjectMapSpec[];
@@ -46,6 +50,7 @@ export interface ObjectNeeds {
   kconfig: ExternSpec[];
   /** BTF kinds (`'DECL_TAG'`...) in the object's BTF, with how many types of each. */
   btfKinds: Map<string, number>;
+  /** The `license` section's string; GPL-only helpers need a GPL-compatible one. */
   license: string;
 }
 

@@ -14,7 +14,7 @@ import { readInputFile } from './files.js';
 export const genObjectCommands: CliCommand[] = [
   {
     path: ['gen', 'object'],
-    summary: 'link BPF object files into one (static linking)',
+    summary: 'Link BPF object files into one (static linking)',
     usage: 'OUTPUT_FILE INPUT_FILE [INPUT_FILE...] [--allow-unresolved] [--json]',
     run(argv, io) {
       const { values, positionals } = parseArgs({

@@ -16,9 +16,13 @@ import { findVariable, GlobalVariable } from './globals.js';
 
 /** What the loader hands to a new collection. */
 export interface CollectionParts {
+  /** Loaded programs by name. */
   programs: Map<string, Program>;
+  /** Created maps by name. */
   maps: Map<string, BpfMap>;
+  /** The object's BTF as loaded (`BPF_BTF_LOAD`), owned by the collection. */
   btf: Fd | undefined;
+  /** The spec it was loaded from. */
   spec: ObjectSpec;
   /** struct_ops maps' values in the kernel's layout, program fds filled in, to register on attach. */
   structOps?: Map<string, Uint8Array>;
@@ -146,6 +150,7 @@ export class Collection {
     this.#btf?.close();
   }
 
+  /** Same as `close()`, so that `using` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }

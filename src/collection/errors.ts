@@ -9,6 +9,7 @@ import { TsbpfError } from '../errors.js';
 
 /** Where in the object a load error is. */
 export interface LoadLocation {
+  /** The program being loaded. */
   program?: string;
   /** Instruction slot in the program as loaded (after linking). */
   insn?: number;
@@ -20,9 +21,13 @@ export interface LoadLocation {
 
 /** An object that cannot be loaded as it is. */
 export class LoadError extends TsbpfError {
+  /** The program being loaded, when the failure belongs to one. */
   readonly program: string | undefined;
+  /** Instruction slot in the program as loaded (after linking). */
   readonly insn: number | undefined;
+  /** The map, extern, variable or kernel symbol concerned. */
   readonly symbol: string | undefined;
+  /** The map concerned. */
   readonly map: string | undefined;
 
   constructor(what: string, where: LoadLocation = {}, options?: { cause?: unknown }) {

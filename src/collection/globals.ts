@@ -21,7 +21,9 @@ export type VariableValue = Uint8Array | number | bigint | boolean;
 
 /** Where a variable lives: its data map and its slot. */
 export interface VariableLocation {
+  /** The data map holding it (`obj.rodata`, `obj.bss`...). */
   map: ObjectMapSpec;
+  /** The variable: offset, size and BTF type in that map's value. */
   variable: DataVariable;
 }
 

@@ -36,9 +36,25 @@ import { loadCollection, type LoadOptions } from './load.js';
 /** The type parameters of a skeleton, as a generated `<Name>Types` interface spells them. */
 export interface SkeletonTypes {
   /** Programs by name: section and attach kind (`'tracepoint'`, or null when the section names no target kind). */
-  programs: Record<string, { section: string; attachKind: string | null }>;
+  programs: Record<
+    string,
+    {
+      /** The ELF section (`tracepoint/sched/sched_process_exec`). */
+      section: string;
+      /** How `attach()` attaches it (`'tracepoint'`), or null. */
+      attachKind: string | null;
+    }
+  >;
   /** Maps by skeleton name: key and value types (`Uint8Array` when untyped). */
-  maps: Record<string, { key: unknown; value: unknown }>;
+  maps: Record<
+    string,
+    {
+      /** The key's TypeScript type. */
+      key: unknown;
+      /** The value's TypeScript type. */
+      value: unknown;
+    }
+  >;
   /** Data sections (`rodata`, `data`, `bss`, `data_<name>`...): their variables. */
   sections: Record<string, object>;
   /** Event maps: the record type. */
@@ -46,7 +62,19 @@ export interface SkeletonTypes {
 }
 
 /** Where the object of a skeleton comes from. */
-export type SkeletonObjectSource = { base64: string } | { path: string | URL } | { bytes: Uint8Array };
+export type SkeletonObjectSource =
+  | {
+      /** The object embedded in the generated file, base64-encoded. */
+      base64: string;
+    }
+  | {
+      /** A path (or file URL) to read the object from. */
+      path: string | URL;
+    }
+  | {
+      /** The object's bytes. */
+      bytes: Uint8Array;
+    };
 
 /** Options of {@link openSkeleton} (and a generated `open()`). */
 export interface SkeletonOpenOptions {
@@ -311,6 +339,7 @@ export class EventReader<E> implements AsyncIterable<E> {
     this.#reader?.close();
   }
 
+  /** Same as `close()`, so that `using` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -318,7 +347,9 @@ export class EventReader<E> implements AsyncIterable<E> {
 
 /** Options for the event readers of a loaded skeleton. */
 export interface SkeletonEventOptions {
+  /** Options of the `RingbufReader` opened for ring buffer event maps. */
   ringbuf?: RingbufReaderOptions;
+  /** Options of the `PerfReader` opened for perf event array event maps. */
   perf?: PerfReaderOptions;
 }
 
@@ -433,6 +464,7 @@ export class LoadedSkeletonBase<T extends SkeletonTypes> {
     this.collection.close();
   }
 
+  /** Same as `close()`, so that `using` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -19,6 +19,7 @@ import { coreEssentialName, essentialNameLength, kindsCoreCompat } from './compa
 export interface CoreCandidate {
   /** The BTF holding it: vmlinux or a module's split BTF. */
   btf: Btf;
+  /** The candidate's type id in that BTF. */
   id: number;
 }
 
@@ -28,6 +29,7 @@ export interface CoreCandidate {
  * libbpf treats an override (`btf_custom_path`): modules are not searched.
  */
 export interface CoreTarget {
+  /** The kernel's own BTF (`/sys/kernel/btf/vmlinux`, or a BTFHub file). */
   vmlinux: Btf;
   /** Module BTFs (`/sys/kernel/btf/<module>`), searched in this order. */
   modules?: readonly Btf[];
@@ -134,7 +136,9 @@ export class CandidateCache {
   private readonly lists = new Map<number, CoreCandidate[]>();
 
   constructor(
+    /** The object's BTF, where the local types live. */
     readonly local: Btf,
+    /** Where candidates are searched. */
     readonly target: CoreTarget,
   ) {}
 

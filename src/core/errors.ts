@@ -24,7 +24,9 @@ export interface CoreLocation {
 
 /** A C source line, from `.BTF.ext` line_info. */
 export interface CoreSourceLine {
+  /** The C file name as the compiler recorded it (often an absolute path). */
   file: string;
+  /** 1-based line number. */
   line: number;
   /** The line's text, as the compiler recorded it. */
   text: string;
@@ -56,9 +58,13 @@ function prefix(where: CoreLocation): string {
 export class CoreError extends ParseError {
   /** The problem without the location prefix. */
   readonly detail: string;
+  /** The program whose relocation failed, when known. */
   readonly program: string | undefined;
+  /** Index of the relocation among its program section's `bpf_core_relo` records (libbpf's `relo #N`). */
   readonly relocation: number | undefined;
+  /** Index of the patched instruction in the program. */
   readonly insn: number | undefined;
+  /** The C line of that instruction, from line_info. */
   readonly line: CoreSourceLine | undefined;
 
   constructor(what: string, where: CoreLocation = {}, options?: { cause?: unknown }) {

@@ -85,6 +85,7 @@ export interface CoreFixup {
   kindName: string;
   /** The local root type id (`type_id`) and its description. */
   localTypeId: number;
+  /** The local root type in C terms (`struct task_struct`). */
   localType: string;
   /** The access string as compiled (`0:1:2`). */
   accessStr: string;
@@ -96,6 +97,7 @@ export interface CoreFixup {
   candidate: CoreFixupCandidate | undefined;
   /** Candidates found by essential name, and how many of them matched. */
   candidates: number;
+  /** How many candidates the access path matched (all must agree, or the relocation is ambiguous). */
   matched: number;
   /** The value the compiler left in the instruction (checked by {@link applyFixup} when `validate`). */
   local: bigint;
@@ -105,6 +107,7 @@ export interface CoreFixup {
   validate: boolean;
   /** For a load/store of a field: its memory size locally and in the target (0 when n/a). */
   localSize: number;
+  /** The field's memory size in the target; the load/store is resized to it when it differs. */
   targetSize: number;
   /** Why the instruction is replaced by `call 0xbad2310`, or undefined. */
   poison: string | undefined;
@@ -114,7 +117,9 @@ export interface CoreFixup {
 
 /** A program as {@link computeFixups} reads it. */
 export interface CoreProgram {
+  /** The program's name, for messages and {@link ComputeFixupsOptions.programs}. */
   name: string;
+  /** Its instructions; those with a `coreRelo` are relocated. */
   instructions: readonly ProgramInstruction[];
 }
 
@@ -124,7 +129,9 @@ export interface CoreObject {
   btf: Btf | undefined;
   /** Its `.BTF.ext`, for libbpf's relocation numbering and order. */
   btfExt?: BtfExt | undefined;
+  /** The object's byte order (bitfield shifts depend on it). */
   littleEndian: boolean;
+  /** The programs to relocate. */
   programs: ReadonlyMap<string, CoreProgram> | readonly CoreProgram[];
 }
 

@@ -33,6 +33,7 @@ export interface ElfRelocationTable {
   section: ElfSection;
   /** Index of the section patched (`sh_info`). */
   targetIndex: number;
+  /** The `Elf64_Rel`/`Elf64_Rela` entries, in file order. */
   entries: ElfRelocation[];
 }
 

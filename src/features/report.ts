@@ -12,21 +12,35 @@ export interface FeatureLine {
   name: string;
   /** The UAPI number. */
   id: number;
+  /** Whether the running kernel accepted the probe. */
   available: boolean;
 }
 
 /** The result of probing the running kernel. */
 export interface KernelFeatures {
+  /** `uname -r` of the probed kernel. */
   kernelRelease: string;
   /** `kernel.unprivileged_bpf_disabled`, or undefined if unreadable. */
   unprivilegedBpfDisabled: number | undefined;
+  /** Every `enum bpf_prog_type` tsbpf knows, with whether a minimal program of it loads. */
   programTypes: FeatureLine[];
+  /** Every `enum bpf_map_type` tsbpf knows, with whether a small map of it can be created. */
   mapTypes: FeatureLine[];
+  /** Every `enum bpf_link_type` tsbpf knows, with whether the kernel has it. */
   linkTypes: FeatureLine[];
   /** Verifier and instruction-set features (bpftool's "miscellaneous" section). */
   misc: Record<MiscFeature, boolean>;
   /** Helpers per program type name; undefined when it cannot be told for that type. */
-  helpers?: Record<string, { available: boolean; names: string[] } | undefined>;
+  helpers?: Record<
+    string,
+    | {
+        /** Whether the program type itself loads (false: `names` is empty). */
+        available: boolean;
+        /** The helpers (`bpf_map_lookup_elem`...) a program of this type may call. */
+        names: string[];
+      }
+    | undefined
+  >;
 }
 
 function readNum(path: string): number | undefined {

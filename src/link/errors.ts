@@ -42,7 +42,9 @@ export function lockdownMode(path = '/sys/kernel/security/lockdown'): string | u
  */
 export class LockdownError extends TsbpfError {
   constructor(
+    /** The refused program's name. */
     readonly program: string,
+    /** The active lockdown mode (`integrity`, `confidentiality`), undefined when securityfs could not be read. */
     readonly mode: string | undefined,
     options?: { cause?: unknown },
   ) {

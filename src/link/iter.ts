@@ -18,11 +18,18 @@ import type { AttachableProgram } from './link.js';
 export interface IterOptions {
   /** `map.map_fd`: iterate one map (`bpf_map_elem`, `bpf_sk_storage_map`, ...). */
   mapFd?: number;
-  /** `cgroup.cgroup_fd` and `cgroup.order` (`enum bpf_cgroup_iter_order`). */
+  /** `cgroup.cgroup_fd`: the cgroup (a directory fd on cgroupfs) a `cgroup` iterator starts from. */
   cgroupFd?: number;
+  /**
+   * `cgroup.order` (`enum bpf_cgroup_iter_order`): `BPF_CGROUP_ITER_SELF_ONLY` (1),
+   * `DESCENDANTS_PRE` (2), `DESCENDANTS_POST` (3), `ANCESTORS_UP` (4). Default with `cgroupFd`:
+   * `SELF_ONLY`, since the kernel refuses 0, `BPF_CGROUP_ITER_ORDER_UNSPEC`, with EINVAL
+   * (`bpf_iter_attach_cgroup`).
+   */
   cgroupOrder?: number;
-  /** `task.tid` / `task.pid`: one thread or one process (6.1+). */
+  /** `task.tid`: one thread (6.1+). */
   tid?: number;
+  /** `task.pid`: every thread of one process (6.1+); give `tid` or `pid`, not both (EINVAL). */
   pid?: number;
   /** Shown in errors and as {@link Link.target}. */
   target?: string;
@@ -35,7 +42,7 @@ function iterInfo(o: IterOptions): Uint8Array | undefined {
   const le = hostLittleEndian;
   if (o.mapFd !== undefined) v.setUint32(0, o.mapFd, le);
   else if (o.cgroupFd !== undefined) {
-    v.setUint32(0, o.cgroupOrder ?? 0, le);
+    v.setUint32(0, o.cgroupOrder ?? 1 /* BPF_CGROUP_ITER_SELF_ONLY */, le);
     v.setUint32(4, o.cgroupFd, le);
   } else {
     v.setUint32(0, o.tid ?? 0, le);

@@ -20,9 +20,16 @@ import { linkTypeName } from '../uapi/bpf.js';
  * and `enum bpf_prog_type`; `expectedAttachType` when it was loaded with one.
  */
 export interface AttachableProgram {
+  /**
+   * The program fd (`prog_fd` of the attach commands). Borrowed: a kernel link or perf event
+   * takes its own reference to the program, so closing the program later keeps it attached.
+   */
   fd: number;
+  /** The program's name, for error messages and {@link AttachmentInfo.program}. */
   name: string;
+  /** `enum bpf_prog_type` ({@link ProgType}); each attach function checks it before any syscall. */
   type: number;
+  /** The `expected_attach_type` it was loaded with ({@link AttachType}); picks the link kind of tracing and iterator programs. */
   expectedAttachType?: number;
 }
 
@@ -32,7 +39,9 @@ export interface AttachmentInfo {
   id: undefined;
   /** The mechanism, e.g. `perf_event (ioctl)`, `socket filter`. */
   kind: string;
+  /** Where it is attached, as {@link Link.target}. */
   target: string;
+  /** The attached program's name (no link means no program id to look up); `''` for an empty {@link LinkGroup}. */
   program: string;
 }
 
@@ -46,6 +55,7 @@ export interface Link {
   readonly closed: boolean;
   /** Detaches (for bpf_links: drops this process's reference; a pin keeps it attached). */
   close(): void;
+  /** Calls {@link Link.close}, so that `using link = attach...(...)` detaches at the end of the scope. */
   [Symbol.dispose](): void;
   /** Pins the link at `path` on a bpffs (`BPF_OBJ_PIN`); it then survives this process. */
   pin(path: string): void;
@@ -139,6 +149,7 @@ export function loadPinnedLink(path: string): FdLink {
  * `pin(dir)` pins member `i` at `dir/<i>`; `update` updates each member.
  */
 export class LinkGroup implements Link {
+  /** The members, in the order they were attached (one per CPU, per probe location...); the group owns them. */
   readonly links: readonly Link[];
   constructor(
     readonly kind: string,
@@ -185,6 +196,7 @@ export class LegacyAttachment implements Link {
   constructor(
     readonly kind: string,
     readonly target: string,
+    /** The attached program's name, reported by {@link LegacyAttachment.info}. */
     readonly program: string,
     detach: () => void,
   ) {

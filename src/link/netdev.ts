@@ -25,8 +25,40 @@ export function ifindex(kind: string, name: string | number): number {
   }
 }
 
-/** `XDP_FLAGS_*` modes (if_link.h). */
-export const XdpFlags = { UPDATE_IF_NOEXIST: 1, SKB_MODE: 2, DRV_MODE: 4, HW_MODE: 8, REPLACE: 16 } as const;
+/**
+ * `XDP_FLAGS_*` (if_link.h). An XDP link takes only the three mode bits, at most one of them
+ * (`dev_xdp_attach`: "link supports only XDP mode flags"); the other two belong to the netlink
+ * attach (`IFLA_XDP_FLAGS`).
+ */
+export const XdpFlags = {
+  /**
+   * `XDP_FLAGS_UPDATE_IF_NOEXIST`: fail with EBUSY when the device already has a program.
+   * Netlink attach only; `BPF_LINK_CREATE` refuses it (EINVAL), and a link never replaces
+   * another attachment anyway.
+   */
+  UPDATE_IF_NOEXIST: 1,
+  /**
+   * `XDP_FLAGS_SKB_MODE`: generic XDP, run in the stack after the skb is allocated
+   * (`do_xdp_generic`); works on any device, including veth and lo, but is the slowest mode.
+   */
+  SKB_MODE: 2,
+  /**
+   * `XDP_FLAGS_DRV_MODE`: native XDP, run by the driver on the raw frame before any skb
+   * exists; the driver must implement it (`ndo_bpf`), else the attach fails with EOPNOTSUPP.
+   */
+  DRV_MODE: 4,
+  /**
+   * `XDP_FLAGS_HW_MODE`: offloaded to the NIC (e.g. nfp); the program must have been loaded
+   * for that device (`prog_ifindex`).
+   */
+  HW_MODE: 8,
+  /**
+   * `XDP_FLAGS_REPLACE` (5.7+): replace only if the attached program is the one given in
+   * `IFLA_XDP_EXPECTED_FD`, else EEXIST. Netlink attach only; a link swaps its program with
+   * `BPF_LINK_UPDATE` ({@link Link.update}).
+   */
+  REPLACE: 16,
+} as const;
 
 /** Options of {@link attachXdp}. */
 export interface XdpOptions {
@@ -71,13 +103,35 @@ export function attachXdp(prog: AttachableProgram, iface: string | number, o: Xd
 /** Where a tcx program runs. */
 export type TcxDirection = 'ingress' | 'egress';
 
-/** `BPF_F_BEFORE`/`BPF_F_AFTER` and friends (mprog ordering). */
-export const MprogFlags = { REPLACE: 1 << 2, BEFORE: 1 << 3, AFTER: 1 << 4, ID: 1 << 5, LINK: 1 << 13 } as const;
+/**
+ * `BPF_F_BEFORE`/`BPF_F_AFTER` and friends (bpf.h): where a program goes in a multi-program
+ * attachment list (`bpf_mprog_attach`, tcx and netkit, 6.6+). Without ordering bits a new
+ * program is appended.
+ */
+export const MprogFlags = {
+  /**
+   * `BPF_F_REPLACE`: replace the program named by `replace_bpf_fd` instead of adding one
+   * (`BPF_PROG_ATTACH`; a link swaps its program with `BPF_LINK_UPDATE` instead).
+   */
+  REPLACE: 1 << 2,
+  /** `BPF_F_BEFORE`: insert before the relative program or link; with none (`relative_fd` 0), first. */
+  BEFORE: 1 << 3,
+  /** `BPF_F_AFTER`: insert after the relative program or link; with none (`relative_fd` 0), last. */
+  AFTER: 1 << 4,
+  /** `BPF_F_ID`: the relative object is given by id (`relative_id`), not by fd. */
+  ID: 1 << 5,
+  /** `BPF_F_LINK`: the relative object is a link, not a program. */
+  LINK: 1 << 13,
+} as const;
 
 /** Options of {@link attachTcx}. */
 export interface TcxOptions {
   /** `MprogFlags` ordering bits, with `relativeFd` naming the program or link they refer to. */
   flags?: number;
+  /**
+   * `link_create.tcx.relative_fd` (or `relative_id` with `MprogFlags.ID`): the program (or,
+   * with `MprogFlags.LINK`, the link) that `BEFORE`/`AFTER` position against; 0 for none.
+   */
   relativeFd?: number;
   /** Fail with ESTALE unless the attachment list is at this revision. */
   expectedRevision?: bigint;

@@ -14,26 +14,69 @@ import { BpfError, Fd, hostLittleEndian, ioctl, linkCreate, perfEventOpen } from
 import { AttachError, requireProgType } from './errors.js';
 import { FdLink, LegacyAttachment, LinkGroup, closingOnError, type AttachableProgram, type Link } from './link.js';
 
-/** `enum perf_type_id`. */
-export const PerfType = { HARDWARE: 0, SOFTWARE: 1, TRACEPOINT: 2, HW_CACHE: 3, RAW: 4, BREAKPOINT: 5 } as const;
+/**
+ * `enum perf_type_id`: the fixed event types of `perf_event_attr.type`. Dynamic PMUs (kprobe,
+ * uprobe) have numbers above these, read from `/sys/bus/event_source/devices/<pmu>/type`.
+ */
+export const PerfType = {
+  /** `PERF_TYPE_HARDWARE`: CPU counters, `config` a {@link PerfHwId}; needs a hardware PMU (often absent in VMs: ENOENT). */
+  HARDWARE: 0,
+  /** `PERF_TYPE_SOFTWARE`: kernel-maintained counters, `config` a {@link PerfSwId}; available everywhere. */
+  SOFTWARE: 1,
+  /** `PERF_TYPE_TRACEPOINT`: `config` is the tracepoint id from tracefs `events/<category>/<name>/id`. */
+  TRACEPOINT: 2,
+  /** `PERF_TYPE_HW_CACHE`: cache events, `config` = cache id `| op << 8 | result << 16` (`perf_hw_cache_id`). */
+  HW_CACHE: 3,
+  /** `PERF_TYPE_RAW`: `config` is a CPU-specific event code, passed to the PMU as is. */
+  RAW: 4,
+  /** `PERF_TYPE_BREAKPOINT`: hardware breakpoints; they need `bp_type`/`bp_addr`, which {@link PerfEventAttr} does not set. */
+  BREAKPOINT: 5,
+} as const;
 
-/** `enum perf_sw_ids`. */
+/** `enum perf_sw_ids`: the `config` values of {@link PerfType.SOFTWARE} events. */
 export const PerfSwId = {
+  /** `PERF_COUNT_SW_CPU_CLOCK`: a per-CPU high-resolution timer; the usual CPU profiler clock where there are no hardware counters. */
   CPU_CLOCK: 0,
+  /** `PERF_COUNT_SW_TASK_CLOCK`: a clock that runs only while the monitored task runs. */
   TASK_CLOCK: 1,
+  /** `PERF_COUNT_SW_PAGE_FAULTS`: every page fault, minor and major. */
   PAGE_FAULTS: 2,
+  /** `PERF_COUNT_SW_CONTEXT_SWITCHES`: every context switch. */
   CONTEXT_SWITCHES: 3,
+  /** `PERF_COUNT_SW_CPU_MIGRATIONS`: the task moved to another CPU. */
   CPU_MIGRATIONS: 4,
+  /** `PERF_COUNT_SW_PAGE_FAULTS_MIN`: minor faults, served without I/O. */
   PAGE_FAULTS_MIN: 5,
+  /** `PERF_COUNT_SW_PAGE_FAULTS_MAJ`: major faults, which needed I/O. */
   PAGE_FAULTS_MAJ: 6,
+  /** `PERF_COUNT_SW_ALIGNMENT_FAULTS`: unaligned accesses the kernel fixed up (never counts on x86). */
   ALIGNMENT_FAULTS: 7,
+  /** `PERF_COUNT_SW_EMULATION_FAULTS`: instructions the kernel had to emulate. */
   EMULATION_FAULTS: 8,
+  /** `PERF_COUNT_SW_DUMMY`: counts nothing; a placeholder for side-band records (mmap, comm). */
   DUMMY: 9,
+  /**
+   * `PERF_COUNT_SW_BPF_OUTPUT`: the event `bpf_perf_event_output()` writes to; the per-CPU
+   * events of a `PERF_EVENT_ARRAY` map are opened with it (`src/perf`).
+   */
   BPF_OUTPUT: 10,
 } as const;
 
-/** `enum perf_hw_id` (the common ones). */
-export const PerfHwId = { CPU_CYCLES: 0, INSTRUCTIONS: 1, CACHE_REFERENCES: 2, CACHE_MISSES: 3, BRANCH_INSTRUCTIONS: 4, BRANCH_MISSES: 5 } as const;
+/** `enum perf_hw_id` (the common ones): the `config` values of {@link PerfType.HARDWARE} events. */
+export const PerfHwId = {
+  /** `PERF_COUNT_HW_CPU_CYCLES`: CPU cycles (affected by frequency scaling). */
+  CPU_CYCLES: 0,
+  /** `PERF_COUNT_HW_INSTRUCTIONS`: retired instructions. */
+  INSTRUCTIONS: 1,
+  /** `PERF_COUNT_HW_CACHE_REFERENCES`: cache accesses, usually of the last-level cache. */
+  CACHE_REFERENCES: 2,
+  /** `PERF_COUNT_HW_CACHE_MISSES`: cache misses, usually of the last-level cache. */
+  CACHE_MISSES: 3,
+  /** `PERF_COUNT_HW_BRANCH_INSTRUCTIONS`: retired branch instructions. */
+  BRANCH_INSTRUCTIONS: 4,
+  /** `PERF_COUNT_HW_BRANCH_MISSES`: mispredicted branches. */
+  BRANCH_MISSES: 5,
+} as const;
 
 // _IO('$', 0), _IO('$', 1), _IOW('$', 8, __u32): include/uapi/linux/perf_event.h.
 const PERF_EVENT_IOC_ENABLE = 0x2400;
@@ -41,10 +84,13 @@ const PERF_EVENT_IOC_SET_BPF = 0x40042408;
 
 /** The fields of `struct perf_event_attr` tsbpf sets. */
 export interface PerfEventAttr {
+  /** `type`: a {@link PerfType} value, or a dynamic PMU's number (kprobe, uprobe: `/sys/bus/event_source/devices/<pmu>/type`). */
   type: number;
+  /** `config`: the event within `type` ({@link PerfSwId}, {@link PerfHwId}, a tracepoint id; the retprobe bit for probe PMUs). */
   config: bigint;
   /** `sample_period`, or `sample_freq` when `freq` is set. */
   sample?: bigint;
+  /** The `freq` bit (bit 10 of the flags word): `sample` is a frequency in Hz, not a period in events. */
   freq?: boolean;
   /** Open disabled (bit 0 of the flags word). */
   disabled?: boolean;

@@ -61,7 +61,12 @@ export interface StructOpsOptions {
  * Builds the struct_ops map value for `o` (host byte order): the wrapper struct with
  * `data` filled in. Returns it with the wrapper's BTF id.
  */
-export function encodeStructOps(o: StructOpsOptions): { valueTypeId: number; value: Uint8Array } {
+export function encodeStructOps(o: StructOpsOptions): {
+  /** The id of `struct bpf_struct_ops_<type>` in `o.btf`: the map's `btf_vmlinux_value_type_id`. */
+  valueTypeId: number;
+  /** The map value (`value_size` bytes) to write at key 0: the wrapper, its `data` member filled in. */
+  value: Uint8Array;
+} {
   const { btf, type } = o;
   const opsId = opsStruct(btf, type);
   const valueTypeId = btf.findByName(`bpf_struct_ops_${type}`, 'STRUCT')!;
@@ -152,7 +157,9 @@ export function attachStructOps(o: StructOpsOptions): FdLink {
 
 /** A struct_ops map to register: what {@link attachStructOpsMap} needs of a `BpfMap`. */
 export interface StructOpsMapLike {
+  /** The map fd (borrowed): the value is written through it, and a struct_ops link is created from it (`link_create.map_fd`). */
   readonly fd: number;
+  /** The map's name: {@link Link.target} of the result, and in errors. */
   readonly name: string;
   /** `map_flags`: `BPF_F_LINK` makes the registration a link. */
   readonly flags: number;

@@ -26,6 +26,7 @@ export type BtfAttachKind = 'tp_btf' | 'fentry' | 'fexit' | 'fmod_ret' | 'lsm' |
 
 /** What a BTF-typed program attaches to: the BTF name and id, for `attach_btf_id` at load. */
 export interface AttachTarget {
+  /** The section name's prefix (`fentry` in `SEC("fentry/do_unlinkat")`); decides the BTF name and kind looked up. */
   kind: BtfAttachKind;
   /** The target as written in the section name: `sched_switch`, `do_unlinkat`. */
   target: string;

@@ -54,7 +54,16 @@ export function attachUprobe(prog: AttachableProgram, binary: string, o: UprobeO
  * Parses a `uprobe` section target: `<path>:<symbol>[+<offset>]` or `<path>:<offset>`
  * (libbpf's `attach_uprobe` format). Undefined when it does not fit.
  */
-export function parseUprobeTarget(t: string): { binary: string; symbol?: string; offset?: bigint } | undefined {
+export function parseUprobeTarget(t: string):
+  | {
+      /** The file as written: a path, a library name or a command ({@link attachUprobe} resolves it). */
+      binary: string;
+      /** The function, when the target names one. */
+      symbol?: string;
+      /** Added to the symbol's offset; without `symbol`, the file offset of the probe itself. */
+      offset?: bigint;
+    }
+  | undefined {
   const m = /^([^:]+):(.+)$/.exec(t);
   if (!m) return undefined;
   const [, binary, rest] = m as unknown as [string, string, string];

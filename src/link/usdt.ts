@@ -33,7 +33,9 @@ import { LinkGroup, type AttachableProgram, type Link } from './link.js';
 
 /** One USDT probe location, from a `.note.stapsdt` note. */
 export interface UsdtNote {
+  /** The provider, the first argument of `DTRACE_PROBE`/`STAP_PROBE` (`libc`, `node`). */
   provider: string;
+  /** The probe's name within the provider (`setjmp`, `http__server__request`). */
   name: string;
   /** Probe address, already adjusted by `.stapsdt.base`. */
   pc: bigint;
@@ -81,16 +83,25 @@ export function parseUsdtNotes(elf: ElfFile): UsdtNote[] {
   return out;
 }
 
-/** `enum __bpf_usdt_arg_type`. */
-export const UsdtArgType = { CONST: 0, REG: 1, REG_DEREF: 2 } as const;
+/** `enum __bpf_usdt_arg_type`: how `bpf_usdt_arg()` fetches an argument. */
+export const UsdtArgType = {
+  /** `BPF_USDT_ARG_CONST`: the value is `val_off` itself (`4@$5`). */
+  CONST: 0,
+  /** `BPF_USDT_ARG_REG`: the value of the register at `reg_off` in `struct pt_regs` (`-4@%edi`). */
+  REG: 1,
+  /** `BPF_USDT_ARG_REG_DEREF`: user memory at that register plus `val_off` (`8@-24(%rbp)`), read with `bpf_probe_read_user`. */
+  REG_DEREF: 2,
+} as const;
 
 /** One `struct __bpf_usdt_arg_spec`. */
 export interface UsdtArgSpec {
   /** `val_off`: the constant, or the memory offset from the register. */
   valOff: bigint;
+  /** `arg_type`: a {@link UsdtArgType} value. */
   argType: number;
   /** Offset of the register in `struct pt_regs`. */
   regOff: number;
+  /** `arg_signed`: the size was negative (`-4@...`); `bpf_usdt_arg()` sign-extends when it shifts back by `bitshift`. */
   signed: boolean;
   /** `64 - 8 * size`. */
   bitshift: number;
@@ -168,6 +179,7 @@ export interface UsdtSpecMap {
 
 /** Options of {@link attachUsdt}. */
 export interface UsdtOptions {
+  /** Only this process (each uprobe's `pid`); default: every process that runs the file. */
   pid?: number;
   /** The `__bpf_usdt_specs` map; without it the program can count hits but not read arguments. */
   specs?: UsdtSpecMap;

@@ -29,11 +29,17 @@ import {
 export interface OutputSection {
   /** `sh_name`: offset in the section name string table. */
   nameOff: number;
+  /** `sh_type`: `SHT_PROGBITS`, `SHT_NOBITS`, `SHT_SYMTAB`, `SHT_STRTAB`, `SHT_REL`... */
   type: number;
+  /** `sh_flags`: `SHF_ALLOC`, `SHF_EXECINSTR`, `SHF_WRITE`, `SHF_STRINGS`... */
   flags: bigint;
+  /** `sh_addralign`: the contents start at a file offset that is a multiple of it (0 or 1: anywhere). */
   addralign: number;
+  /** `sh_entsize`: the record size of a table (`.symtab` 24, `.rel*` 16), else 0. */
   entsize: number;
+  /** `sh_link`: for `.symtab` its string table's index, for `.rel*` the symbol table's. */
   link: number;
+  /** `sh_info`: for `.rel*` the index of the section it relocates; for `.symtab` the first non-local symbol (the linker writes 0, as libbpf does). */
   info: number;
   /** Contents; for `SHT_NOBITS`, empty (the size is `size`). */
   data: Uint8Array;
@@ -51,14 +57,19 @@ export interface OutputSymbol {
   other: number;
   /** `st_shndx` */
   shndx: number;
+  /** `st_value`: in a relocatable file, the symbol's offset in section `shndx`. */
   value: bigint;
+  /** `st_size`: the size of the function or variable in bytes (0 when unknown, e.g. a section symbol). */
   size: bigint;
 }
 
 /** One `Elf64_Rel` to write. */
 export interface OutputRelocation {
+  /** `r_offset`: byte offset of the relocated spot in its section (for code, 8 × the instruction slot). */
   offset: bigint;
+  /** `ELF64_R_SYM(r_info)`: the symbol's index in `.symtab`. */
   symbolIndex: number;
+  /** `ELF64_R_TYPE(r_info)`: `R_BPF_64_64` (an `ld_imm64`), `R_BPF_64_32` (a call), `R_BPF_64_ABS64`... */
   type: number;
 }
 

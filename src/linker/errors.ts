@@ -20,8 +20,11 @@ export interface LinkLocation {
  * Parse errors of an input are kept as `cause`.
  */
 export class LinkError extends TsbpfError {
+  /** The input object concerned ({@link LinkLocation.object}), if known. */
   readonly object: string | undefined;
+  /** The symbol concerned ({@link LinkLocation.symbol}), if any. */
   readonly symbol: string | undefined;
+  /** The section concerned ({@link LinkLocation.section}), if any. */
   readonly section: string | undefined;
 
   constructor(what: string, where: LinkLocation = {}, options?: { cause?: unknown }) {

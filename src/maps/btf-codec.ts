@@ -37,7 +37,14 @@ export interface BtfCodecOptions {
  * Encoding errors are {@link CodecError}s whose message starts with the member path.
  * @throws {@link BtfError} when the type has no value layout.
  */
-export function btfCodec<T = BtfValue>(btf: Btf, typeId: number, options: BtfCodecOptions = {}): MapCodec<T> & { readonly btf: BtfValueCodec } {
+export function btfCodec<T = BtfValue>(
+  btf: Btf,
+  typeId: number,
+  options: BtfCodecOptions = {},
+): MapCodec<T> & {
+  /** The compiled BTF codec behind it (layout, size, byte order). */
+  readonly btf: BtfValueCodec;
+} {
   const c = valueCodec(btf, typeId, { littleEndian: options.littleEndian ?? hostLittleEndian });
   const what = options.what ?? 'value';
   return {

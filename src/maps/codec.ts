@@ -14,7 +14,9 @@ import { CodecError } from './errors.js';
 export interface MapCodec<T> {
   /** The encoded size in bytes, when fixed; the map checks it against its key/value size. */
   readonly size?: number;
+  /** `value` as the bytes the kernel stores; throws `CodecError` when it cannot be encoded. */
   encode(value: T): Uint8Array;
+  /** Bytes from the kernel (`key_size` or `value_size` of them) as a value. */
   decode(bytes: Uint8Array): T;
 }
 

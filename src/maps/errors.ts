@@ -11,6 +11,7 @@ import { TsbpfError } from '../errors.js';
 export class MapError extends TsbpfError {
   /** The map's name ('' when it has none). */
   readonly map: string;
+  /** What to do about it, when tsbpf knows (also in the message, in parentheses). */
   readonly hint: string | undefined;
   constructor(map: string, what: string, hint?: string, options?: { cause?: unknown }) {
     super(`map '${map}': ${what}${hint ? ` (${hint})` : ''}`, options);

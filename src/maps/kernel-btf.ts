@@ -40,7 +40,15 @@ const le = hostLittleEndian;
  * `BPF_OBJ_GET_INFO_BY_FD` on a BTF fd: its info and, with `withData`, the raw bytes.
  * @throws `BpfError` from the kernel.
  */
-export function btfObjectInfo(fd: number, withData = false): { info: BtfObjectInfo; bytes?: Uint8Array } {
+export function btfObjectInfo(
+  fd: number,
+  withData = false,
+): {
+  /** The decoded `struct bpf_btf_info`. */
+  info: BtfObjectInfo;
+  /** The raw BTF, with `withData`. */
+  bytes?: Uint8Array;
+} {
   const b = new NativeBuffer(BTF_INFO_SIZE);
   try {
     b.bytes.fill(0);
@@ -90,7 +98,15 @@ export interface LoadBtfByIdOptions {
  * @throws {@link TsbpfError} when there is no BTF object with this id, `BpfError` (EPERM
  *   without CAP_SYS_ADMIN), {@link BtfError} when the bytes do not parse.
  */
-export function loadBtfById(id: number, options: LoadBtfByIdOptions = {}): { btf: Btf; info: BtfObjectInfo } {
+export function loadBtfById(
+  id: number,
+  options: LoadBtfByIdOptions = {},
+): {
+  /** The parsed BTF (split on vmlinux for a module's BTF). */
+  btf: Btf;
+  /** Its `struct bpf_btf_info`. */
+  info: BtfObjectInfo;
+} {
   let fd: Fd | undefined;
   if (!Number.isInteger(id) || id <= 0 || id > 0xffff_ffff) throw new TsbpfError(`btf id ${id} is not a positive u32`);
   fd = objGetFdById('btf', id);

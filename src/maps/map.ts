@@ -52,7 +52,9 @@ import { mapTraits, mapTypeOf, type MapTraits } from './types.js';
 
 /** Codecs for a map's keys and values; raw bytes when omitted. */
 export interface MapCodecs<K, V> {
+  /** Encodes keys to `key_size` bytes and back. */
   key?: MapCodec<K>;
+  /** Encodes values to `value_size` bytes and back (for per-CPU maps: one CPU's value). */
   value?: MapCodec<V>;
 }
 
@@ -74,13 +76,17 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
   readonly type: number;
   /** What this type is like. */
   readonly traits: MapTraits;
+  /** `key_size` (0 for keyless maps: queue, stack, bloom filter, ring buffers). */
   readonly keySize: number;
   /** `value_size` (for per-CPU maps: per CPU). */
   readonly valueSize: number;
+  /** `max_entries` (for ring buffers: the data area's size in bytes). */
   readonly maxEntries: number;
   /** `map_flags`. */
   readonly flags: number;
+  /** How keys are encoded (raw bytes unless a codec was given, e.g. by `typedMap`). */
   readonly keyCodec: MapCodec<K>;
+  /** How values are encoded. */
   readonly valueCodec: MapCodec<V>;
   #frozen = false;
   readonly #valueBytes: number;
@@ -565,6 +571,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     for (const [, v] of this.entries()) yield v;
   }
 
+  /** `for (const [key, value] of map)`: the same as {@link BpfMap.entries}. */
   [Symbol.iterator](): Generator<[K, V]> {
     return this.entries();
   }
@@ -576,7 +583,15 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * to key-by-key iteration when the kernel or map type has no batch support). Values of
    * per-CPU maps come back as the raw per-CPU bytes; use {@link BpfMap.splitPerCpu}.
    */
-  batchLookupBytes(chunk = 4096, andDelete = false): { keys: Uint8Array[]; values: Uint8Array[] } {
+  batchLookupBytes(
+    chunk = 4096,
+    andDelete = false,
+  ): {
+    /** Every key, one array per element. */
+    keys: Uint8Array[];
+    /** Every value, same order (per-CPU maps: all CPUs' bytes). */
+    values: Uint8Array[];
+  } {
     const keys: Uint8Array[] = [];
     const values: Uint8Array[] = [];
     const r = this.batchLookupRaw(chunk, andDelete);
@@ -601,7 +616,19 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * {@link BpfMap.valueBytes}), read with `BPF_MAP_LOOKUP_BATCH` chunk by chunk; undefined when
    * batch operations are not supported (EINVAL/ENOTSUPP on the first call).
    */
-  batchLookupRaw(chunk = 4096, andDelete = false): { keys: Uint8Array; values: Uint8Array; count: number } | undefined {
+  batchLookupRaw(
+    chunk = 4096,
+    andDelete = false,
+  ):
+    | {
+        /** `count` keys back to back, `key_size` bytes each. */
+        keys: Uint8Array;
+        /** `count` values back to back (per-CPU maps: every CPU's value, 8-byte aligned). */
+        values: Uint8Array;
+        /** Number of elements read. */
+        count: number;
+      }
+    | undefined {
     if (!this.traits.iterable || this.traits.keyless) this.#iterable();
     if (!Number.isInteger(chunk) || chunk < 1) throw new MapError(this.name, `batch chunk ${chunk} must be a positive integer`);
     const ks = this.keySize;
@@ -793,6 +820,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     this.#fd.close();
   }
 
+  /** Same as `close()`, so that `using` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -811,6 +839,7 @@ export class MapView {
   close(): void {
     this.#m.close();
   }
+  /** Same as `close()`, so that `using` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -7,6 +7,7 @@ import { MapType, mapTypeName } from '../syscall/index.js';
 
 /** The behaviour of one `enum bpf_map_type`, as the map operations need it. */
 export interface MapTraits {
+  /** `enum bpf_map_type`. */
   type: number;
   /** bpftool's name: `hash`, `lru_percpu_hash`. */
   name: string;

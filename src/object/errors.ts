@@ -17,8 +17,11 @@ export interface ObjectLocation extends ParseLocation {
 
 /** A BPF object whose parts do not fit together (bad relocation, unknown map, ...). */
 export class ObjectError extends ParseError {
+  /** The program being built when it failed, when known. */
   readonly program: string | undefined;
+  /** Index of the offending instruction in its ELF section. */
   readonly insn: number | undefined;
+  /** The ELF symbol involved (a map, function or extern), when known. */
   readonly symbol: string | undefined;
 
   constructor(what: string, where: ObjectLocation = {}, options?: { cause?: unknown }) {

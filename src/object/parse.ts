@@ -20,6 +20,7 @@ import { internalMapName, isDataSection, readBtfMaps, readDataSection, readExter
 import { findSectionDef } from './section-defs.js';
 import type { ObjectMapSpec, ObjectSpec, ProgramSpec } from './spec.js';
 
+/** Options of {@link parseObject}. */
 export interface ParseObjectOptions {
   /**
    * The object's name, used in data map names (`<name>.rodata`) as libbpf does. Default:

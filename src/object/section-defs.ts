@@ -22,6 +22,7 @@ import { AttachType, ProgType } from '../uapi/bpf.js';
 
 /** libbpf's `enum sec_def_flags`. */
 export const SecFlags = {
+  /** `SEC_NONE`: no flag. */
   NONE: 0,
   /** `SEC_EXP_ATTACH_OPT`: the expected attach type may be dropped on kernels that lack it. */
   EXP_ATTACH_OPT: 1,

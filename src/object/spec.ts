@@ -19,21 +19,59 @@ import type { StructOpsSpec } from './struct-ops.js';
  */
 export type Reference =
   /** `ld_imm64` of a map: becomes `BPF_PSEUDO_MAP_FD` with the map's fd. */
-  | { kind: 'map'; map: string }
+  | {
+      /** Discriminant: a whole map. */
+      kind: 'map';
+      /** The map's name in {@link ObjectSpec.maps}. */
+      map: string;
+    }
   /**
    * `ld_imm64` of an address inside a data map (`.data`, `.rodata`, `.bss`, custom
    * `.data.*`/`.rodata.*`, `.kconfig`): becomes `BPF_PSEUDO_MAP_VALUE`, map fd in `imm`,
    * `offset` in the second half's `imm`.
    */
-  | { kind: 'data'; map: string; offset: number }
+  | {
+      /** Discriminant: an address inside a data map. */
+      kind: 'data';
+      /** The data map's name in {@link ObjectSpec.maps} (`obj.rodata`). */
+      map: string;
+      /** Byte offset of the variable in the map's value. */
+      offset: number;
+    }
   /** `call` of a subprogram (`BPF_PSEUDO_CALL`); resolved when the program is linked. */
-  | { kind: 'call'; func: string }
+  | {
+      /** Discriminant: a bpf-to-bpf call. */
+      kind: 'call';
+      /** The called function's ELF symbol. */
+      func: string;
+    }
   /** `ld_imm64` of a function's address (`BPF_PSEUDO_FUNC`), a callback; resolved by linking. */
-  | { kind: 'func'; func: string }
+  | {
+      /** Discriminant: a function address. */
+      kind: 'func';
+      /** The function's ELF symbol. */
+      func: string;
+    }
   /** `call` of a kernel function declared `extern ... __ksym` (`BPF_PSEUDO_KFUNC_CALL`). */
-  | { kind: 'kfunc'; name: string; weak: boolean }
+  | {
+      /** Discriminant: a kfunc call. */
+      kind: 'kfunc';
+      /** The kernel function's name, looked up in vmlinux or module BTF. */
+      name: string;
+      /** Declared `__weak`: when missing, the call is patched out instead of failing the load. */
+      weak: boolean;
+    }
   /** `ld_imm64` of a kernel variable declared `extern ... __ksym` (`BPF_PSEUDO_BTF_ID`). */
-  | { kind: 'ksym'; name: string; weak: boolean; typed: boolean };
+  | {
+      /** Discriminant: a kernel variable. */
+      kind: 'ksym';
+      /** The kernel symbol's name. */
+      name: string;
+      /** Declared `__weak`: when missing, the address becomes 0 instead of failing the load. */
+      weak: boolean;
+      /** Declared with a BTF type (resolved to a BTF id, `BPF_PSEUDO_BTF_ID`); untyped ones (`const void`) resolve through kallsyms to an address. */
+      typed: boolean;
+    };
 
 /** One instruction of a program spec, with what the loader needs to know about it. */
 export interface ProgramInstruction extends Instruction {
@@ -87,6 +125,7 @@ export const PinType = {
 
 /** A variable in a data section, from the section's BTF `DATASEC`. */
 export interface DataVariable {
+  /** The C variable's name. */
   name: string;
   /** Byte offset in the section. */
   offset: number;
@@ -100,7 +139,9 @@ export interface DataVariable {
 
 /** An `extern` the loader must resolve: a `.kconfig` value or a `__ksym` kernel symbol. */
 export interface ExternSpec {
+  /** The C name (`LINUX_KERNEL_VERSION`, `CONFIG_HZ`, `bpf_task_acquire`). */
   name: string;
+  /** `kconfig` for `.kconfig` externs (kernel config values), `ksym` for `__ksym` (kernel variables and kfuncs). */
   kind: 'kconfig' | 'ksym';
   /** `__weak`: an unresolved extern becomes 0 instead of an error. */
   weak: boolean;
@@ -108,6 +149,7 @@ export interface ExternSpec {
   typeId: number | undefined;
   /** For `.kconfig`: offset and size of its slot in the `.kconfig` map. */
   offset?: number;
+  /** For `.kconfig`: the slot's size in bytes. */
   size?: number;
 }
 
@@ -117,8 +159,11 @@ export interface ObjectMapSpec {
   name: string;
   /** `map_type` (`enum bpf_map_type`). */
   type: number;
+  /** `key_size` in bytes (0 for maps without keys: queue, stack, ring buffers). */
   keySize: number;
+  /** `value_size` in bytes. */
   valueSize: number;
+  /** `max_entries`; for ring buffers the data area's size in bytes (a power of two, a multiple of the page size). */
   maxEntries: number;
   /** `map_flags` */
   flags: number;
@@ -130,6 +175,7 @@ export interface ObjectMapSpec {
   pinning: number;
   /** BTF type ids of key and value in the object's BTF (0 when not known). */
   keyTypeId: number;
+  /** BTF type id of the value (`btf_value_type_id`), 0 when not known. */
   valueTypeId: number;
   /** Map-in-map: the inner map template (`__array(values, struct inner)`). */
   innerMap?: ObjectMapSpec;
@@ -154,8 +200,11 @@ export interface ObjectMapSpec {
 export interface ObjectSpec {
   /** The object's name: the file name up to its first `.` (libbpf's `obj->name`). */
   name: string;
+  /** Byte order, from `e_ident[EI_DATA]` (`-target bpfel` or `bpfeb`). */
   littleEndian: boolean;
+  /** The `license` section's string (`GPL`); GPL-only helpers need a GPL-compatible one. */
   license: string;
+  /** The `version` section's value (`kern_version`, checked only by kernels before 5.0 for kprobes), 0 if none. */
   kernelVersion: number;
   /** Programs by name, in section order. */
   programs: Map<string, ProgramSpec>;
@@ -165,6 +214,7 @@ export interface ObjectSpec {
   externs: ExternSpec[];
   /** The object's BTF and `.BTF.ext`, when it has them. */
   btf: Btf | undefined;
+  /** The object's `.BTF.ext` (func_info, line_info, CO-RE relocations), when it has one. */
   btfExt: BtfExt | undefined;
   /**
    * The ELF file the spec was read from, when it was: the loader takes DATASEC sizes and

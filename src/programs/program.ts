@@ -211,6 +211,7 @@ export class Program {
     this.#fd.close();
   }
 
+  /** Same as `close()`, so that `using` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -226,8 +227,11 @@ export interface ProgFuncInfo {
 
 /** A `struct bpf_line_info` the kernel holds; offsets are into the program's BTF strings. */
 export interface ProgLineInfo {
+  /** `insn_off`: index of the instruction in the translated program (in instructions, not bytes). */
   insnOff: number;
+  /** `file_name_off` in the program's BTF strings. */
   fileNameOff: number;
+  /** `line_off`: the source line's text in the program's BTF strings. */
   lineOff: number;
   /** `line << 10 | column` */
   lineCol: number;
@@ -237,7 +241,9 @@ export interface ProgLineInfo {
 export interface ProgBtfInfo {
   /** `btf_id`, 0 when loaded without BTF. */
   btfId: number;
+  /** `func_info`: where each function starts, as the kernel keeps it. */
   funcInfo: ProgFuncInfo[];
+  /** `line_info`: the source line of instructions, as the kernel keeps it. */
   lineInfo: ProgLineInfo[];
 }
 

@@ -28,7 +28,16 @@ export type EventTypeOrigin = 'name' | 'map value' | 'global';
  * `typeName` when given, else the one the object declares (see the module comment).
  * @throws {@link EventTypeError} naming the map and what was looked for.
  */
-export function eventType(spec: ObjectSpec, map: string, typeName?: string): { typeId: number; origin: EventTypeOrigin } {
+export function eventType(
+  spec: ObjectSpec,
+  map: string,
+  typeName?: string,
+): {
+  /** The event struct's type id in the object's BTF. */
+  typeId: number;
+  /** How it was found: see {@link EventTypeOrigin}. */
+  origin: EventTypeOrigin;
+} {
   const btf = spec.btf;
   if (!btf) throw new EventTypeError(`object '${spec.name}' has no BTF: events of map '${map}' cannot be typed`);
   if (typeName !== undefined) {
@@ -67,7 +76,14 @@ export type EventDecoder<T = BtfValue> = (record: RingRecord) => T;
  * reader.on((rec) => console.log(decode(rec).comm));
  * ```
  */
-export function eventDecoder<T = BtfValue>(spec: ObjectSpec, map: string, typeName?: string): EventDecoder<T> & { codec: BtfValueCodec } {
+export function eventDecoder<T = BtfValue>(
+  spec: ObjectSpec,
+  map: string,
+  typeName?: string,
+): EventDecoder<T> & {
+  /** The BTF codec of the event type, in the object's byte order. */
+  codec: BtfValueCodec;
+} {
   const { typeId } = eventType(spec, map, typeName);
   const codec = valueCodec(spec.btf!, typeId, { littleEndian: spec.littleEndian });
   const decode = (rec: RingRecord): T => {

@@ -149,6 +149,7 @@ export class UserRingbuf {
     this.submit(r);
   }
 
+  /** Whether {@link UserRingbuf.close} was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -163,6 +164,7 @@ export class UserRingbuf {
     this.#map.close();
   }
 
+  /** Same as `close()`, so that `using` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }

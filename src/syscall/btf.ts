@@ -10,9 +10,13 @@ import { NativeBuffer } from './memory.js';
 
 /** Result of a BTF load attempt. */
 export interface BtfLoadResult {
+  /** The BTF object's fd (owned by the caller), or undefined when the kernel refused it. */
   fd: Fd | undefined;
+  /** 0 on success, else the errno of `BPF_BTF_LOAD`. */
   errno: number;
+  /** The kernel's BTF verifier log (empty without a log buffer). */
   log: string;
+  /** `btf_log_true_size`: the log size the whole log needs (Linux 6.4), 0 when unknown. */
   logTrueSize: number;
 }
 

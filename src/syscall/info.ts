@@ -18,21 +18,33 @@ function name16(b: Uint8Array, off: number): string {
 export interface MapInfo {
   /** `type` */
   type: number;
+  /** `id`: the map's system-wide id. */
   id: number;
   /** `key_size` */
   keySize: number;
+  /** `value_size` */
   valueSize: number;
+  /** `max_entries` */
   maxEntries: number;
   /** `map_flags` */
   flags: number;
+  /** `name`: up to 15 characters (`BPF_OBJ_NAME_LEN` - 1). */
   name: string;
+  /** `ifindex`: device of an offloaded map, else 0. */
   ifindex: number;
+  /** `btf_vmlinux_value_type_id` (struct_ops maps). */
   btfVmlinuxValueTypeId: number;
+  /** `netns_dev` (offloaded maps). */
   netnsDev: bigint;
+  /** `netns_ino` (offloaded maps). */
   netnsIno: bigint;
+  /** `btf_id`: the BTF object of the key and value types, 0 without BTF. */
   btfId: number;
+  /** `btf_key_type_id` */
   btfKeyTypeId: number;
+  /** `btf_value_type_id` */
   btfValueTypeId: number;
+  /** `btf_vmlinux_id`: the BTF object of `btfVmlinuxValueTypeId`. */
   btfVmlinuxId: number;
   /** `map_extra` */
   mapExtra: bigint;
@@ -72,25 +84,41 @@ export function mapInfo(fd: number): MapInfo {
 
 /** `struct bpf_prog_info`, the fields tsbpf shows (`bpftool prog show`). */
 export interface ProgInfo {
+  /** `type`: `enum bpf_prog_type`. */
   type: number;
+  /** `id`: the program's system-wide id. */
   id: number;
   /** `tag`: 8 bytes as 16 hex digits. */
   tag: string;
+  /** `jited_prog_len`: bytes of native code, 0 when not JITed. */
   jitedProgLen: number;
+  /** `xlated_prog_len`: bytes of the instructions as the verifier rewrote them. */
   xlatedProgLen: number;
   /** `load_time`: ns since boot. */
   loadTime: bigint;
+  /** `created_by_uid` */
   createdByUid: number;
+  /** `map_ids`: the maps the program uses. */
   mapIds: number[];
+  /** `name`: up to 15 characters. */
   name: string;
+  /** `ifindex`: device of an offloaded or device-bound program. */
   ifindex: number;
+  /** `gpl_compatible`: the license allows GPL-only helpers. */
   gplCompatible: boolean;
+  /** `btf_id`: the program's BTF object, 0 without BTF. */
   btfId: number;
+  /** `run_time_ns`: total run time, counted while stats are enabled (`BPF_ENABLE_STATS` or `kernel.bpf_stats_enabled`). */
   runTimeNs: bigint;
+  /** `run_cnt`: runs, counted while stats are enabled. */
   runCnt: bigint;
+  /** `recursion_misses`: runs skipped because the program was already running on the CPU. */
   recursionMisses: bigint;
+  /** `verified_insns`: instructions the verifier processed (Linux 5.16). */
   verifiedInsns: number;
+  /** `attach_btf_obj_id`: BTF object of the attach target (tracing, ext, lsm). */
   attachBtfObjId: number;
+  /** `attach_btf_id`: the attach target's type id in it. */
   attachBtfId: number;
 }
 
@@ -153,18 +181,27 @@ export function progInfo(fd: number): ProgInfo {
 
 /** `struct bpf_link_info`: the common head plus the raw type-specific union bytes. */
 export interface LinkInfo {
+  /** `type`: `enum bpf_link_type`. */
   type: number;
+  /** `id`: the link's system-wide id. */
   id: number;
+  /** `prog_id`: the attached program. */
   progId: number;
   /** The type-specific union (offset 16 of `struct bpf_link_info`), undecoded. */
   detail: Uint8Array;
   /** For `raw_tracepoint` links: the tracepoint name. For `tracing`: attach type and target. */
   rawTracepoint?: string;
+  /** `attach_type` (tracing, cgroup, netns, tcx, netkit links). */
   attachType?: number;
+  /** `target_obj_id` (tracing links: the target's BTF object). */
   targetObjId?: number;
+  /** `target_btf_id` (tracing links: the target function's type id). */
   targetBtfId?: number;
+  /** `cgroup_id` (cgroup links). */
   cgroupId?: bigint;
+  /** `netns_ino` (netns links). */
   netnsIno?: number;
+  /** `ifindex` (XDP, tcx and netkit links). */
   ifindex?: number;
 }
 

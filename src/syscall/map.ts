@@ -16,22 +16,37 @@ import { align8, scratch, type NativeBuffer } from './memory.js';
 
 /** Fields of the `BPF_MAP_CREATE` struct of `union bpf_attr`, named as in bpf.h. */
 export interface MapCreateAttr {
+  /** `enum bpf_map_type`. */
   map_type: number;
+  /** Key size in bytes. */
   key_size: number;
+  /** Value size in bytes. */
   value_size: number;
+  /** Capacity (for ring buffers: data area size in bytes). */
   max_entries: number;
+  /** `BPF_F_*` map flags (`MapFlags`). */
   map_flags?: number;
+  /** Map-in-map: a template map for the inner maps. */
   inner_map_fd?: number;
+  /** NUMA node, with `BPF_F_NUMA_NODE`. */
   numa_node?: number;
   /** At most 15 bytes (`BPF_OBJ_NAME_LEN` - 1). */
   map_name?: string;
+  /** Device for an offloaded map. */
   map_ifindex?: number;
+  /** BTF object holding the key and value types. */
   btf_fd?: number;
+  /** Key type id in `btf_fd`. */
   btf_key_type_id?: number;
+  /** Value type id in `btf_fd`. */
   btf_value_type_id?: number;
+  /** struct_ops: the kernel `struct bpf_struct_ops_<name>` type id in vmlinux BTF. */
   btf_vmlinux_value_type_id?: number;
+  /** Bloom filter hash count, or arena start address. */
   map_extra?: bigint;
+  /** struct_ops from a module: that module's BTF fd (with `BPF_F_VTYPE_BTF_OBJ_FD`). */
   value_type_btf_obj_fd?: number;
+  /** BPF token fd (with `BPF_F_TOKEN_FD`). */
   map_token_fd?: number;
 }
 
@@ -251,13 +266,17 @@ export interface MapLookupBatchArgs {
   keys: Uint8Array;
   /** Receives up to `count` values (`count * valueSize` bytes). */
   values: Uint8Array;
+  /** `count`: how many elements to read at most. */
   count: number;
+  /** `elem_flags` (`BPF_F_LOCK`). */
   elemFlags?: number;
 }
 
 /** Result of a lookup batch: how many entries were copied and whether the map is exhausted. */
 export interface BatchResult {
+  /** How many elements the kernel wrote. */
   count: number;
+  /** The end of the map was reached (the kernel returned ENOENT). */
   done: boolean;
 }
 

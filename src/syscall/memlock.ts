@@ -19,7 +19,12 @@ export const RLIMIT_MEMLOCK = 8;
 export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
 
 /** `getrlimit(resource)`: the soft and hard limits (`struct rlimit`). */
-export function getRlimit(resource: number): { cur: bigint; max: bigint } {
+export function getRlimit(resource: number): {
+  /** `rlim_cur`: the soft limit, what the kernel enforces. */
+  cur: bigint;
+  /** `rlim_max`: the hard limit, the most an unprivileged process may raise `cur` to. */
+  max: bigint;
+} {
   const mem = new NativeBuffer(16);
   try {
     if (libc().getrlimit(resource, mem.ptr) < 0) throw bpfError('getrlimit', errno());

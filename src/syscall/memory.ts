@@ -17,6 +17,7 @@ export const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] =
 export class NativeBuffer {
   /** Address of the first byte, for `bpf_attr` pointer fields. */
   readonly ptr: bigint;
+  /** Bytes allocated. */
   readonly size: number;
   /** Byte view of the whole block. */
   readonly bytes: Uint8Array;

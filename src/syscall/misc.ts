@@ -18,12 +18,15 @@ export function enableStats(type = 0): Fd {
 
 /** Result of `BPF_TASK_FD_QUERY`: what a perf event / raw tracepoint fd of a task is attached to. */
 export interface TaskFdQueryResult {
+  /** `prog_id`: the program attached through the fd. */
   progId: number;
   /** `enum bpf_task_fd_type`. */
   fdType: number;
   /** Tracepoint or function name, or the uprobe's file path. */
   buf: string;
+  /** `probe_offset`: offset in the function or file (kprobes, uprobes). */
   probeOffset: bigint;
+  /** `probe_addr`: the kprobe's address, 0 when given by name. */
   probeAddr: bigint;
 }
 

@@ -42,14 +42,19 @@ export function ioctl(fd: number, request: number, arg = 0): number {
   return r;
 }
 
+/** `PROT_READ` (mmap(2)): pages may be read. */
 export const PROT_READ = 1;
+/** `PROT_WRITE` (mmap(2)): pages may be written (a ring buffer's consumer page, mmapable arrays). */
 export const PROT_WRITE = 2;
+/** `MAP_SHARED` (mmap(2)): the mapping shows the kernel object's memory itself, not a copy. */
 export const MAP_SHARED = 1;
 
 /** A memory mapping of an fd (mmapable array, ring buffer). `bytes` aliases the mapping. */
 export class Mapping {
   #addr: bigint;
+  /** Bytes mapped. */
   readonly length: number;
+  /** The mapped memory as an external ArrayBuffer; views over it are valid until {@link Mapping.close}. */
   readonly buffer: ArrayBuffer;
 
   constructor(fd: number, length: number, prot: number, offset = 0) {
@@ -61,6 +66,7 @@ export class Mapping {
     this.buffer = view(addr, length);
   }
 
+  /** The mapping's address, 0n once closed. */
   get addr(): bigint {
     return this.#addr;
   }
@@ -72,18 +78,22 @@ export class Mapping {
     this.#addr = 0n;
   }
 
+  /** Same as `close()`, so that `using` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }
 }
 
+/** `EPOLL_CLOEXEC` (epoll_create1(2)): the epoll fd is closed on exec. */
 export const EPOLL_CLOEXEC = 0o2000000;
+/** `EPOLLIN`: the fd is readable (a ring buffer or perf buffer has data). */
 export const EPOLLIN = 1;
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
 
 /** An epoll instance; `wait` blocks the thread (use it from a worker or with timeout 0). */
 export class Epoll {
+  /** The epoll instance's fd, owned by this object. */
   readonly fd: Fd;
   #events = new NativeBuffer(12 * 64);
   constructor() {
@@ -104,6 +114,7 @@ export class Epoll {
       ev.free();
     }
   }
+  /** Stops watching `fd`. */
   remove(fd: number): void {
     if (libc().epoll_ctl(this.fd.raw, EPOLL_CTL_DEL, fd, 0n) < 0) throw bpfError('epoll_ctl', errno());
   }
@@ -117,10 +128,12 @@ export class Epoll {
     for (let i = 0; i < n; i++) out.push(this.#events.view.getUint32(i * stride + (stride === 12 ? 4 : 8), true));
     return out;
   }
+  /** Closes the epoll fd and frees the event buffer. */
   close(): void {
     this.fd.close();
     this.#events.free();
   }
+  /** Same as `close()`, so that `using` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }

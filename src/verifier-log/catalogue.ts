@@ -17,6 +17,7 @@ import { POISON_CALL_KFUNC_BASE, POISON_LDIMM64_MAP_BASE, type LoaderSymbols } f
 
 /** What an entry may look at besides the message. */
 export interface CatalogueContext {
+  /** The whole parsed log. */
   parsed: ParsedLog;
   /** The instruction the verifier was checking when it failed (the last one printed). */
   failing?: InsnRecord;
@@ -621,7 +622,14 @@ export const catalogue: CatalogueEntry[] = [
 ];
 
 /** The entry whose pattern matches `line`, with the match. */
-export function matchCatalogue(line: string): { entry: CatalogueEntry; match: RegExpExecArray } | undefined {
+export function matchCatalogue(line: string):
+  | {
+      /** The first catalogue entry whose pattern matches. */
+      entry: CatalogueEntry;
+      /** The pattern's match, for the entry's captured names and numbers. */
+      match: RegExpExecArray;
+    }
+  | undefined {
   for (const entry of catalogue) {
     const match = entry.pattern.exec(line);
     if (match) return { entry, match };

@@ -55,6 +55,7 @@ export interface InsnEffect {
   dst?: number;
   /** For `rX = rY`. */
   copyFrom?: number;
+  /** What the instruction does: a constant, a memory load, a call, a register copy, arithmetic, a conditional jump, a store, a map load (`ld_imm64` of a map), or something else. */
   kind: 'const' | 'load' | 'call' | 'copy' | 'alu' | 'cond' | 'store' | 'other' | 'map';
   /** Registers a conditional jump compares. */
   compared?: number[];

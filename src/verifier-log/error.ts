@@ -13,6 +13,7 @@ export interface VerifierErrorOptions extends ExplainOptions {
   program?: string;
   /** errno name of the failed `BPF_PROG_LOAD` (`EACCES`, `EINVAL`...). */
   errno?: string;
+  /** The underlying error (the `BpfError` of the load), kept as `error.cause`. */
   cause?: unknown;
 }
 

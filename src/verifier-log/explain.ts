@@ -43,6 +43,7 @@ export interface ExplainOptions extends ParseOptions {
 
 /** A step of the causal path, with its C location. */
 export interface ExplainedStep extends CausalStep {
+  /** The step's C source location, when line info or the log gives one. */
   location?: SourceLocation;
 }
 

@@ -42,6 +42,7 @@ interface RecordBase {
 
 /** `N: (op) text ; state`: one instruction the verifier processed. */
 export interface InsnRecord extends RecordBase {
+  /** Discriminant: a `insn` line. */
   kind: 'insn';
   /** Instruction index in the loaded program (8-byte slots; ld_imm64 takes two). */
   idx: number;
@@ -52,11 +53,17 @@ export interface InsnRecord extends RecordBase {
   /** State printed after `;` (the registers the instruction changed), if any. */
   after?: StateSnapshot;
   /** `goto pc+3 22: R0=...`: the state at the jump target printed on the same line. */
-  target?: { idx: number; state: StateSnapshot };
+  target?: {
+    /** The jump target's instruction index. */
+    idx: number;
+    /** The registers and stack at the target. */
+    state: StateSnapshot;
+  };
 }
 
 /** `N: state` (state at the start of instruction N) or `from X to Y: state` or a labelled state. */
 export interface StateRecord extends RecordBase {
+  /** Discriminant: a `state` line. */
   kind: 'state';
   /** Instruction the state belongs to, when the line names it. */
   idx?: number;
@@ -70,29 +77,37 @@ export interface StateRecord extends RecordBase {
   label: 'insn' | 'branch' | 'caller' | 'callee' | 'return' | 'cur' | 'old' | 'precision';
   /** Speculative-execution path (`from X to Y (speculative execution):`). */
   speculative?: boolean;
+  /** The registers and stack the line prints. */
   state: StateSnapshot;
 }
 
 /** `; int x = ...` or `; int x = ... @ file.c:12`: the C line of the instructions that follow. */
 export interface SourceRecord extends RecordBase {
+  /** Discriminant: a `source` line. */
   kind: 'source';
   /** The C source text. */
   text: string;
   /** File name (6.10+ kernels append ` @ file:line`). */
   file?: string;
+  /** Line number in `file` (6.10+ kernels). */
   lineNo?: number;
 }
 
 /** `func#1 @7`: subprogram 1 starts at instruction 7. */
 export interface SubprogRecord extends RecordBase {
+  /** Discriminant: a `subprog` line. */
   kind: 'subprog';
+  /** Subprogram number (`func#N`; 0 is the main program). */
   func: number;
+  /** Its first instruction. */
   start: number;
 }
 
 /** `caller:`, `callee:`, `returning from callee:`, `to caller at 11:`, `Live regs before insn:`. */
 export interface MarkerRecord extends RecordBase {
+  /** Discriminant: a `marker` line. */
   kind: 'marker';
+  /** Which marker line it is. */
   marker: 'caller' | 'callee' | 'return' | 'to-caller' | 'live-regs';
   /** For `to caller at N:`. */
   idx?: number;
@@ -100,11 +115,15 @@ export interface MarkerRecord extends RecordBase {
 
 /** A row of the `Live regs before insn:` table: which registers are live before insn `idx`. */
 export interface LiveRegsRecord extends RecordBase {
+  /** Discriminant: a `live-regs` line. */
   kind: 'live-regs';
+  /** The instruction. */
   idx: number;
   /** Register numbers live before the instruction. */
   live: number[];
+  /** Opcode byte. */
   opcode: number;
+  /** The instruction disassembled. */
   text: string;
   /** Loop (strongly connected component) number printed before instructions inside a loop. */
   scc?: number;
@@ -115,27 +134,39 @@ export interface LiveRegsRecord extends RecordBase {
  * the loop markers `SCC enter (1)` (6.17+).
  */
 export interface TraceRecord extends RecordBase {
+  /** Discriminant: a `trace` line. */
   kind: 'trace';
+  /** `precision` (`mark_precise:`), `liveness` (stack liveness) or `scc` (loop markers). */
   what: 'precision' | 'liveness' | 'scc';
   /** Instruction named by `before N:` / `insn N`, when there is one. */
   idx?: number;
+  /** The line after its prefix. */
   text: string;
 }
 
 /** `processed N insns (limit L) max_states_per_insn ... mark_read ...`. */
 export interface SummaryRecord extends RecordBase {
+  /** Discriminant: a `summary` line. */
   kind: 'summary';
+  /** `processed N insns`: instructions the verifier walked, counting every path. */
   processedInsns: number;
+  /** `(limit L)`: `BPF_COMPLEXITY_LIMIT_INSNS`, 1 000 000 for privileged loads. */
   insnLimit: number;
+  /** `max_states_per_insn`: most states kept for one instruction. */
   maxStatesPerInsn: number;
+  /** `total_states`: states stored for pruning. */
   totalStates: number;
+  /** `peak_states`: most states alive at once. */
   peakStates: number;
+  /** `mark_read`: register read marks propagated. */
   markRead: number;
 }
 
 /** `verification time 109 usec`, `stack depth 320+320` (BPF_LOG_STATS). */
 export interface StatRecord extends RecordBase {
+  /** Discriminant: a `stat` line. */
   kind: 'stat';
+  /** Which statistic. */
   name: 'verification time' | 'stack depth';
   /** Microseconds for the time; per-subprogram depths for the stack. */
   values: number[];
@@ -162,6 +193,7 @@ export interface StatRecord extends RecordBase {
  * this machine's 6.18 kernel does not print it. Section names are kept as printed.
  */
 export interface ReportRecord extends RecordBase {
+  /** Discriminant: a `report` line. */
   kind: 'report';
   /** `headline` for `Verification failed: ...`, else the section name (`Reason`, `At`, `Suggestion`...). */
   section: string;
@@ -181,12 +213,15 @@ export interface KernelReport {
 
 /** An empty line. */
 export interface BlankRecord extends RecordBase {
+  /** Discriminant: a `blank` line. */
   kind: 'blank';
 }
 
 /** Any other line: error messages and everything this parser does not know. */
 export interface MessageRecord extends RecordBase {
+  /** Discriminant: a `message` line. */
   kind: 'message';
+  /** The line as printed. */
   text: string;
 }
 
@@ -233,13 +268,23 @@ export interface ParsedLog {
   /** Instruction records, in log order. */
   insns: InsnRecord[];
   /** Subprogram starts (`func#N @I`), level 2 only. */
-  subprogs: { func: number; start: number }[];
+  subprogs: {
+    /** Subprogram number. */
+    func: number;
+    /** Its first instruction. */
+    start: number;
+  }[];
   /** The error: the message lines after the last instruction, before the stats and summary. */
   error: MessageRecord[];
   /** The summary line, when present (absent when the end of the log was lost). */
   summary?: SummaryRecord;
   /** `BPF_LOG_STATS` values, when present. */
-  stats: { verificationTimeUsec?: number; stackDepth?: number[] };
+  stats: {
+    /** `verification time N usec`. */
+    verificationTimeUsec?: number;
+    /** `stack depth A+B...`: bytes per subprogram. */
+    stackDepth?: number[];
+  };
   /** The kernel's own failure report (7.3+), when it printed one. */
   report?: KernelReport;
   /** Guess of the log level from what the text contains: 2 when per-path markers are present. */
@@ -509,7 +554,12 @@ export function parseVerifierLog(text: string, options: ParseOptions = {}): Pars
  * on the BEGIN line (`libbpf: prog 'x': -- BEGIN PROG LOAD LOG --`). Text without these
  * markers is returned whole, as one log.
  */
-export function extractVerifierLogs(text: string): { program?: string; log: string }[] {
+export function extractVerifierLogs(text: string): {
+  /** The program named on the BEGIN line, when there is one. */
+  program?: string;
+  /** The log text. */
+  log: string;
+}[] {
   const lines = text.split('\n');
   const out: { program?: string; log: string }[] = [];
   let current: { program?: string; lines: string[] } | undefined;

@@ -22,6 +22,7 @@ export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 export interface SarifInput {
   /** The program that failed. */
   program?: string;
+  /** The explanation to report (from `explainVerifierLog` or a `VerifierError`). */
   explanation: Explanation;
   /** errno name of the failed load. */
   errno?: string;
@@ -34,6 +35,7 @@ export interface SarifInput {
 
 /** Options of {@link toSarif}. */
 export interface SarifOptions {
+  /** `tool.driver.version`; omitted when not given. */
   toolVersion?: string;
   /** `file://` URI of the directory relative URIs are relative to (`SRCROOT`). */
   srcRoot?: string;
@@ -41,8 +43,11 @@ export interface SarifOptions {
 
 /** A SARIF log: plain JSON. */
 export type SarifLog = {
+  /** The SARIF 2.1.0 JSON schema URI. */
   $schema: string;
+  /** `2.1.0`. */
   version: string;
+  /** One run: tool `tsbpf`, one result per explained failure. */
   runs: SarifRun[];
 };
 

@@ -41,6 +41,7 @@ export interface InsnLineInfo {
 
 /** Where in the C source an instruction comes from. */
 export interface SourceLocation {
+  /** The C file, as line_info or the log names it. */
   file?: string;
   /** 1-based line, when known. */
   line?: number;

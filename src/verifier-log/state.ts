@@ -30,19 +30,29 @@
 
 /** Bounds the verifier tracks for a scalar, or for a pointer's variable offset. */
 export interface RegBounds {
+  /** `smin=`: signed 64-bit minimum. */
   smin?: bigint;
+  /** `smax=`: signed 64-bit maximum. */
   smax?: bigint;
+  /** `umin=`: unsigned 64-bit minimum. */
   umin?: bigint;
+  /** `umax=`: unsigned 64-bit maximum. */
   umax?: bigint;
+  /** `smin32=`: signed minimum of the low 32 bits. */
   smin32?: bigint;
+  /** `smax32=`: signed maximum of the low 32 bits. */
   smax32?: bigint;
+  /** `umin32=`: unsigned minimum of the low 32 bits. */
   umin32?: bigint;
+  /** `umax32=`: unsigned maximum of the low 32 bits. */
   umax32?: bigint;
 }
 
 /** A tristate number (`struct tnum`): bits in `mask` are unknown, the others equal `value`. */
 export interface Tnum {
+  /** `var_off` value: the known bits. */
   value: bigint;
+  /** `var_off` mask: the unknown bits. */
   mask: bigint;
 }
 
@@ -74,7 +84,14 @@ export interface RegState {
   /** `ref_obj_id=`: the acquired reference this pointer belongs to. */
   refObjId?: number;
   /** For `map_ptr`, `map_value`, `map_key`: the map (`map=NAME,ks=4,vs=8`). */
-  map?: { name: string; keySize?: number; valueSize?: number };
+  map?: {
+    /** `map=`: the map's name. */
+    name: string;
+    /** `ks=`: key size. */
+    keySize?: number;
+    /** `vs=`: value size. */
+    valueSize?: number;
+  };
   /** Packet pointers: bytes known to be in bounds (`r=`). */
   range?: number;
   /** Memory size (`sz=`) for `mem`/`ringbuf_mem` pointers. */
@@ -95,18 +112,23 @@ export interface RegState {
 export interface StackSlotState {
   /** Offset from the frame pointer, negative: `fp-8` is -8. */
   off: number;
+  /** Call frame of the slot (0 for the main program). */
   frame: number;
   /** Per-byte slot types (`slot_type_char`), when the slot does not hold a spilled register. */
   slotTypes?: string;
   /** The spilled register's state, when a register was stored here. */
   spilled?: RegState;
+  /** Liveness marks printed after the slot (`_r`, `_w`, `_D`), on kernels that print them. */
   liveness?: string;
+  /** The item as printed (`fp-8=mmmmmmmm`). */
   raw: string;
 }
 
 /** A decoded state line (or the part of an instruction line after `;`). */
 export interface StateSnapshot {
+  /** Registers the line prints (at level 1 after `;`, only those the instruction changed). */
   regs: RegState[];
+  /** Stack slots the line prints. */
   stack: StackSlotState[];
   /** Acquired reference ids still held (`refs=2,3`). */
   refs: number[];

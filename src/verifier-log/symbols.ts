@@ -26,7 +26,9 @@ export const POISON_LDIMM64_MAP_BASE = 2001000000;
 
 /** A name the program refers to at one instruction. */
 export interface InsnSymbol {
+  /** What the instruction refers to: a kfunc call, a map load or a `__ksym` variable. */
   kind: 'kfunc' | 'map' | 'ksym';
+  /** Its name in the object. */
   name: string;
 }
 

@@ -34,7 +34,15 @@ export interface GenerateSkeletonOptions extends PlanOptions {
    * when `bytes` is given to {@link generateSkeleton}) or read at open from `path`, which
    * a relative path resolves against the generated module's own URL.
    */
-  object?: { embed: Uint8Array } | { path: string };
+  object?:
+    | {
+        /** The object's bytes, embedded in the module as base64. */
+        embed: Uint8Array;
+      }
+    | {
+        /** Where the generated module reads the object at `open()`. */
+        path: string;
+      };
   /** Module the runtime is imported from (default `'tsbpf'`). */
   importFrom?: string;
   /** The command line, for the header comment (`tsbpf gen skeleton x.bpf.o`). */

@@ -14,6 +14,7 @@ import { compileValueLayout, cTypeName, type Btf, type ValueLayout } from '../..
 
 /** A BTF type of the object: its id, its C name and its size, checked at open. */
 export interface SkeletonTypeRef {
+  /** Type id in the object's BTF. */
   id: number;
   /** `cTypeName` of the id: `struct event`, `__u32`, `char[16]`. */
   name: string;
@@ -33,12 +34,15 @@ export interface SkeletonProgramLayout {
 export interface SkeletonMapLayout {
   /** The map's name in the object spec (`events`, `obj.rodata`). */
   map: string;
+  /** The key type; keys are bytes without one. */
   key?: SkeletonTypeRef;
+  /** The value type; values are bytes without one. */
   value?: SkeletonTypeRef;
 }
 
 /** A data section (`.rodata`, `.data`, `.bss`, `.data.*`) and its typed variables. */
 export interface SkeletonSectionLayout {
+  /** The data map's name in the object spec (`obj.rodata`). */
   section: string;
   /** Non-static variables by name; `null` for one without a value type (read and written as bytes). */
   variables: Record<string, SkeletonTypeRef | null>;
@@ -46,7 +50,9 @@ export interface SkeletonSectionLayout {
 
 /** A ring buffer or perf event array read as typed records. */
 export interface SkeletonEventLayout {
+  /** The map's name in the object spec. */
   map: string;
+  /** `RingbufReader` for `BPF_MAP_TYPE_RINGBUF`, `PerfReader` for `BPF_MAP_TYPE_PERF_EVENT_ARRAY`. */
   reader: 'ringbuf' | 'perf';
   /** The record type; records are bytes (`Uint8Array`) without one. */
   type?: SkeletonTypeRef;
@@ -56,9 +62,13 @@ export interface SkeletonEventLayout {
 export interface SkeletonLayout {
   /** The object's name (data maps are `<object>.rodata`...). */
   object: string;
+  /** Programs by name. */
   programs: Record<string, SkeletonProgramLayout>;
+  /** Maps by skeleton name. */
   maps: Record<string, SkeletonMapLayout>;
+  /** Data sections by skeleton name (`rodata`, `bss`, `data_<name>`). */
   sections: Record<string, SkeletonSectionLayout>;
+  /** Event maps by skeleton name. */
   events: Record<string, SkeletonEventLayout>;
 }
 
@@ -67,7 +77,18 @@ export interface SkeletonLayout {
  * type with a value layout (not void, FUNC, FWD...) of exactly that size. Undefined otherwise
  * (the value stays bytes).
  */
-export function typedRef(btf: Btf | undefined, id: number | undefined, size: number | undefined): { ref: SkeletonTypeRef; layout: ValueLayout } | undefined {
+export function typedRef(
+  btf: Btf | undefined,
+  id: number | undefined,
+  size: number | undefined,
+):
+  | {
+      /** What the skeleton records and checks at open. */
+      ref: SkeletonTypeRef;
+      /** The compiled value layout of the type. */
+      layout: ValueLayout;
+    }
+  | undefined {
   if (!btf || !id || !btf.has(id)) return undefined;
   let layout: ValueLayout;
   try {

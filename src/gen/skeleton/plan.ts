@@ -34,17 +34,31 @@ export interface PlanOptions {
 
 /** A typed value: its reference for the runtime and its layout for the TS type. */
 export interface PlannedType {
+  /** The reference written into the layout. */
   ref: SkeletonTypeRef;
+  /** The compiled layout, from which the TypeScript type is written. */
   layout: ValueLayout;
 }
 
 /** What the generator writes: the runtime layout and the types behind it. */
 export interface SkeletonPlan {
+  /** The runtime layout the generated module embeds. */
   layout: SkeletonLayout;
   /** Attach kind of each program (`tracepoint`, `uprobe`...; undefined when the section names none). */
   attachKinds: Record<string, string | undefined>;
-  maps: Record<string, { key?: PlannedType; value?: PlannedType }>;
+  /** Key and value types of each map, by skeleton name (absent when untyped). */
+  maps: Record<
+    string,
+    {
+      /** The key type. */
+      key?: PlannedType;
+      /** The value type. */
+      value?: PlannedType;
+    }
+  >;
+  /** Variable types of each data section, by skeleton section name then variable name. */
   sections: Record<string, Record<string, PlannedType | undefined>>;
+  /** Record type of each event map, by skeleton name. */
   events: Record<string, PlannedType | undefined>;
 }
 
