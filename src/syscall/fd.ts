@@ -34,6 +34,7 @@ export class Fd {
     return this.#fd;
   }
 
+  /** Whether {@link Fd.close} (or {@link Fd.disown}) has run: the number is then -1. */
   get closed(): boolean {
     return this.#fd < 0;
   }
@@ -66,6 +67,7 @@ export class Fd {
     return new Fd(r);
   }
 
+  /** Same as `close()`, so that `using` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }
