@@ -66,6 +66,13 @@ fi
 mkdir -p "/newroot$out"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 out "/newroot$out" ||
   { echo "init: cannot mount the out share at $out"; poweroff -f; }
+# A working folder below /tmp comes as its own share (see vm.sh).
+cwd="$(arg tsbpf.cwd)"
+if [ -n "$cwd" ]; then
+  mkdir -p "/newroot$cwd"
+  mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 cwd "/newroot$cwd" ||
+    { echo "init: cannot mount the working folder share at $cwd"; poweroff -f; }
+fi
 ip link set lo up 2>/dev/null
 hostname tsbpf-vm
 

@@ -80,6 +80,15 @@ rm -f "$out/exit_code" "$out/vm_status"
 # panic=-1 with -no-reboot: a panic ends qemu at once instead of hanging until the timeout.
 # lsm=...,bpf: make sure the BPF LSM is active (Debian lists it last in CONFIG_LSM).
 cmdline="console=ttyS0 quiet loglevel=3 panic=-1 oops=panic lsm=lockdown,yama,bpf tsbpf.script=$out/cmd.sh tsbpf.out=$out $append"
+# The guest's /tmp is a fresh tmpfs: a working folder below /tmp (a CI clone, say) would vanish,
+# so it gets its own share, mounted at the same path (writable: tests write into the checkout).
+cwd_share=()
+case "$PWD/" in
+  /tmp/*)
+    cwd_share=(-fsdev "local,id=cwd,path=$PWD,security_model=none" -device virtio-9p-pci,fsdev=cwd,mount_tag=cwd)
+    cmdline="$cmdline tsbpf.cwd=$PWD"
+    ;;
+esac
 # multidevs=remap: the host's / spans several devices (/proc, /sys, /dev); without it qemu
 # warns about colliding inode numbers.
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
@@ -91,6 +100,7 @@ timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
   -fsdev "local,id=out,path=$out,security_model=none" -device virtio-9p-pci,fsdev=out,mount_tag=out \
   -fsdev "local,id=kmods,path=$kroot/lib/modules,security_model=none,readonly=on" \
   -device virtio-9p-pci,fsdev=kmods,mount_tag=kmods \
+  "${cwd_share[@]}" \
   </dev/null
 qemu_rc=$?
 
