@@ -76,16 +76,16 @@ export class PerfRing {
     return Number(Atomics.load(this.#head, 0)) - this.#tailPos;
   }
 
-  /**
-   * Hands raw samples to `fn` (until empty or `limit`), counts lost records into
-   * {@link PerfRing.lost}, publishes `data_tail` at the end. Returns the number of samples.
-   * With `hold`, stops after one sample without publishing past it (see {@link PerfRing.peek}).
-   */
   /** Ends every pass now and later (the reader's close; see `Ring.stop` in src/ringbuf). */
   stop(): void {
     this.#stopped = true;
   }
 
+  /**
+   * Hands raw samples to `fn` (until empty or `limit`), counts lost records into
+   * {@link PerfRing.lost}, publishes `data_tail` at the end. Returns the number of samples.
+   * With `hold`, stops after one sample without publishing past it (see {@link PerfRing.peek}).
+   */
   drain(fn: (rec: RingRecord) => void, limit: number, hold = false): number {
     const le = hostLittleEndian;
     // smp_load_acquire(&pc->data_head)

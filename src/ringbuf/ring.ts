@@ -97,7 +97,6 @@ export class Ring {
     return this.#size;
   }
 
-  /** Bytes published by the producer and not consumed yet (0 when empty). */
   /**
    * Ends every pass now and later: the reader calls it on close, so a callback that closes
    * the reader sees no further record (the pass in progress stops after it returns).
@@ -106,6 +105,7 @@ export class Ring {
     this.#stopped = true;
   }
 
+  /** Bytes published by the producer and not consumed yet (0 when empty). */
   pending(): number {
     // smp_load_acquire(&rb->producer_pos)
     return Number(Atomics.load(this.#producerPos, 0)) - this.#cons;
