@@ -24,6 +24,7 @@ arg() { # NAME: value of NAME= on the kernel command line
 }
 script="$(arg tsbpf.script)"
 out="$(arg tsbpf.out)"
+cwd="$(arg tsbpf.cwd)"
 
 for m in $(cat /modules/order); do
   insmod "/modules/$m" || echo "init: insmod $m failed"
@@ -67,7 +68,6 @@ mkdir -p "/newroot$out"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 out "/newroot$out" ||
   { echo "init: cannot mount the out share at $out"; poweroff -f; }
 # A working folder below /tmp comes as its own share (see vm.sh).
-cwd="$(arg tsbpf.cwd)"
 if [ -n "$cwd" ]; then
   mkdir -p "/newroot$cwd"
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 cwd "/newroot$cwd" ||
