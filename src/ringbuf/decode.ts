@@ -14,7 +14,7 @@
  */
 import { TsbpfError } from '../errors.js';
 import { valueCodec, type BtfValue, type BtfValueCodec } from '../btf/index.js';
-import type { ObjectSpec } from '../object/index.js';
+import { declaredEventType, type ObjectSpec } from '../object/index.js';
 import type { RingRecord } from './record.js';
 
 /** The object names no event type for a map, or names one that does not exist. */
@@ -46,18 +46,9 @@ export function eventType(
     if (id === undefined) throw new EventTypeError(`no struct, union or typedef '${bare}' in the BTF of object '${spec.name}'`);
     return { typeId: id, origin: 'name' };
   }
-  const m = spec.maps.get(map);
-  if (!m) throw new EventTypeError(`no map '${map}' in object '${spec.name}'`);
-  if (m.valueTypeId) return { typeId: m.valueTypeId, origin: 'map value' };
-  const global = btf.findByName(`__tsbpf_event_${map}`, 'VAR');
-  if (global !== undefined) {
-    const v = btf.type(global);
-    if (v.kind === 'VAR') {
-      let t = btf.type(v.type);
-      while (t.kind === 'CONST' || t.kind === 'VOLATILE' || t.kind === 'TYPEDEF' || t.kind === 'RESTRICT' || t.kind === 'TYPE_TAG') t = btf.type(t.type);
-      if (t.kind === 'PTR') return { typeId: t.type, origin: 'global' };
-    }
-  }
+  if (!spec.maps.has(map)) throw new EventTypeError(`no map '${map}' in object '${spec.name}'`);
+  const declared = declaredEventType(spec, map);
+  if (declared) return declared;
   throw new EventTypeError(
     `map '${map}' of object '${spec.name}' declares no event type: add \`__type(value, struct event)\` to its definition, ` +
       `a global \`struct event *__tsbpf_event_${map}\`, or name the type`,

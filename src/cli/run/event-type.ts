@@ -18,8 +18,8 @@
  * @module
  */
 import { BPF_ALU64, BPF_CALL, BPF_CLASS, BPF_FUNC, BPF_JMP, BPF_K, BPF_LD, BPF_MOV, BPF_OP, BPF_SRC, BPF_X, BPF_ALU, BPF_LDX } from '../../asm/index.js';
-import { sizeOf, skipModifiers, type Btf } from '../../btf/index.js';
-import type { ObjectSpec } from '../../object/index.js';
+import { sizeOf, type Btf } from '../../btf/index.js';
+import { declaredEventType, type ObjectSpec } from '../../object/index.js';
 import { TsbpfError } from '../../errors.js';
 
 /** How the record type of a map was found. */
@@ -125,19 +125,8 @@ export function resolveEventType(spec: ObjectSpec, map: string, option: string |
     return { typeId: id, source: 'option' };
   }
   if (!btf) return { typeId: undefined, source: 'none', note: 'the object has no BTF' };
-  const def = spec.maps.get(map);
-  if (def?.valueTypeId) {
-    const r = skipModifiers(btf, def.valueTypeId);
-    const k = btf.type(r).kind;
-    if (k === 'STRUCT' || k === 'UNION') return { typeId: def.valueTypeId, source: 'map definition' };
-  }
-  const hint = btf.findByName(`__tsbpf_event_${map}`, 'VAR');
-  if (hint !== undefined) {
-    const v = btf.type(hint);
-    const ptr = v.kind === 'VAR' ? skipModifiers(btf, v.type) : 0;
-    const pt = ptr ? btf.type(ptr) : undefined;
-    if (pt?.kind === 'PTR' && pt.type) return { typeId: pt.type, source: '__tsbpf_event global' };
-  }
+  const declared = declaredEventType(spec, map);
+  if (declared) return { typeId: declared.typeId, source: declared.origin === 'map value' ? 'map definition' : '__tsbpf_event global' };
   const set = sizes.get(map);
   if (!set || set.size === 0) return { typeId: undefined, source: 'none', note: 'no constant record size found in the programs' };
   if (set.size > 1) return { typeId: undefined, source: 'none', note: `records of several sizes (${[...set].join(', ')} bytes)` };
