@@ -46,6 +46,7 @@ export class PerfRing {
   #tailPos: number;
   /** Records lost (from PERF_RECORD_LOST) since the last take. */
   lost = 0;
+  /** Bytes of the sample handed out by peek() (and the lost records before it). */
   #held = 0;
   #stopped = false;
 
@@ -84,70 +85,45 @@ export class PerfRing {
   /**
    * Hands raw samples to `fn` (until empty or `limit`), counts lost records into
    * {@link PerfRing.lost}, publishes `data_tail` at the end. Returns the number of samples.
-   * With `hold`, stops after one sample without publishing past it (see {@link PerfRing.peek}).
+   * A throwing `fn` stops the pass; its sample counts as consumed.
    */
-  drain(fn: (rec: RingRecord) => void, limit: number, hold = false): number {
-    const le = hostLittleEndian;
-    // smp_load_acquire(&pc->data_head)
-    const head = Number(Atomics.load(this.#head, 0));
-    const data = this.#data;
-    const dv = this.#dv;
-    const rec = this.record;
-    const mask = this.#mask;
-    let tail = this.#tailPos;
+  drain(fn: (rec: RingRecord) => void, limit: number): number {
+    if (this.#stopped) return 0;
     let n = 0;
     try {
-      while (tail < head && n < limit && !this.#stopped) {
-        const off = tail & mask;
-        if (head - tail < 8) throw this.#corrupt(tail, `${head - tail} bytes left, less than a perf_event_header`);
-        // The 8-byte header never wraps (records are 8-aligned, the area a power of two).
-        const type = dv.getUint32(off, le);
-        const size = dv.getUint16(off + 6, le);
-        if (size < 8 || size > head - tail) throw this.#corrupt(tail, `record size ${size} (${head - tail} bytes published)`);
-        let view = dv;
-        let base = off;
-        if (off + size > this.#size) {
-          // Wrapped: copy both parts into the scratch area.
-          const first = this.#size - off;
-          this.#scratch.set(data.subarray(off), 0);
-          this.#scratch.set(data.subarray(0, size - first), first);
-          view = this.#scratchView;
-          base = 0;
-        }
-        if (type === PERF_RECORD_SAMPLE) {
-          const len = view.getUint32(base + 8, le);
-          if (len + 12 > size) throw this.#corrupt(tail, `raw sample of ${len} bytes in a ${size}-byte record`);
-          // Rebind only on a change (a wrapped record, or the first after one): the stores
-          // are not free (GC write barriers) and this runs per record.
-          if (rec.data !== view) rec.rebind(view === dv ? data : this.#scratch, view);
-          if (hold) {
-            this.#held = size;
-            n++;
-            fn(rec.at(base + 12, len));
-            return n;
-          }
-          tail += size;
-          n++;
-          fn(rec.at(base + 12, len));
-        } else {
-          if (type === PERF_RECORD_LOST && size >= 24) this.lost += Number(view.getBigUint64(base + 16, le));
-          tail += size;
-        }
+      for (;;) {
+        // smp_load_acquire(&pc->data_head): every record before it is complete.
+        const avail = Number(Atomics.load(this.#head, 0)) - this.#tailPos;
+        if (avail <= 0 || n >= limit || this.#stopped) break;
+        this.#scan(fn, avail, limit - n);
+        n += this.#advance();
       }
     } finally {
-      this.#tailPos = tail;
+      n += this.#advance();
       // smp_store_release(&pc->data_tail, tail): the kernel may now overwrite these bytes.
-      Atomics.store(this.#tail, 0, BigInt(tail));
+      if (this.#tailPos !== this.#published) this.#publish();
     }
     return n;
   }
 
   /** The next sample without consuming it (valid until {@link PerfRing.release}). */
   peek(): RingRecord | undefined {
-    let got: RingRecord | undefined;
-    this.#held = 0;
-    this.drain((r) => (got = r), 1, true);
-    return got;
+    if (this.#held) return this.record;
+    if (this.#stopped) return undefined;
+    const avail = Number(Atomics.load(this.#head, 0)) - this.#tailPos;
+    if (avail <= 0) return undefined;
+    this.#scan(PerfRing.#hold, avail, 1);
+    if (this.#n === 0) {
+      // Only PERF_RECORD_LOST records: consumed.
+      this.#advance();
+      this.#publish();
+      return undefined;
+    }
+    // Keep the tail before the sample until release().
+    this.#held = this.#pos;
+    this.#pos = 0;
+    this.#n = 0;
+    return this.record;
   }
 
   /** Consumes the sample returned by {@link PerfRing.peek}. */
@@ -155,7 +131,105 @@ export class PerfRing {
     if (!this.#held) return;
     this.#tailPos += this.#held;
     this.#held = 0;
+    this.#publish();
+  }
+
+  static readonly #hold = (): void => {};
+
+  /** Bytes consumed (past the tail) and samples handed by the running {@link PerfRing.#scan}. */
+  #pos = 0;
+  #n = 0;
+  /** The data_tail last stored. */
+  #published = -1;
+
+  /** Moves the tail past what the last #scan consumed; returns how many samples it handed. */
+  #advance(): number {
+    const n = this.#n;
+    this.#tailPos += this.#pos;
+    this.#pos = 0;
+    this.#n = 0;
+    return n;
+  }
+
+  #publish(): void {
+    this.#published = this.#tailPos;
     Atomics.store(this.#tail, 0, BigInt(this.#tailPos));
+  }
+
+  /**
+   * The hot loop of {@link PerfRing.drain}: hands the samples in the next `avail` bytes to
+   * `fn` (at most `limit`); #pos and #n say how far it got, also when `fn` throws. Written
+   * like the BPF ring buffer's (`Ring.#scan` in src/ringbuf/ring.ts): int32 positions counted
+   * from the tail, literals for the record types, no try/finally.
+   */
+  #scan(fn: (rec: RingRecord) => void, avail: number, limit: number): void {
+    const le = hostLittleEndian;
+    const data = this.#data;
+    const dv = this.#dv;
+    const rec = this.record;
+    const mask = this.#mask;
+    const size = this.#size;
+    const first = this.#tailPos & mask; // exact: the size is a power of two dividing 2^32
+    // int32 bounds; a record is at most 64 KiB (perf_event_header.size is a u16), so a run
+    // cut at 2^31 - 8 bytes only ends early, and drain comes back for the rest.
+    const bound = avail < 0x7fff_fff8 ? avail | 0 : 0x7fff_fff8;
+    const max = limit < 0x7fff_ffff ? limit | 0 : 0x7fff_ffff;
+    let pos = 0;
+    let n = 0;
+    while (pos < bound && n < max) {
+      const off = (first + pos) & mask;
+      const left = bound - pos;
+      if (left < 8) {
+        if (bound < avail) break;
+        this.#stopAt(pos, n);
+        throw this.#corrupt(this.#tailPos + pos, `${left} bytes left, less than a perf_event_header`);
+      }
+      // The 8-byte header never wraps (records are 8-aligned, the area a power of two).
+      const type = dv.getUint32(off, le);
+      const recSize = dv.getUint16(off + 6, le);
+      if (recSize < 8 || recSize > left) {
+        if (recSize >= 8 && bound < avail) break;
+        this.#stopAt(pos, n);
+        throw this.#corrupt(this.#tailPos + pos, `record size ${recSize} (${left} bytes published)`);
+      }
+      let view = dv;
+      let at = off;
+      if (off + recSize > size) {
+        // Wrapped: copy both parts into the scratch area (the only copy this reader makes).
+        const part = size - off;
+        this.#scratch.set(data.subarray(off), 0);
+        this.#scratch.set(data.subarray(0, recSize - part), part);
+        view = this.#scratchView;
+        at = 0;
+      }
+      if (type === 9) {
+        // PERF_RECORD_SAMPLE with PERF_SAMPLE_RAW: u32 size, then the bytes.
+        const len = view.getUint32(at + 8, le);
+        if (len + 12 > recSize) {
+          this.#stopAt(pos, n);
+          throw this.#corrupt(this.#tailPos + pos, `raw sample of ${len} bytes in a ${recSize}-byte record`);
+        }
+        pos += recSize;
+        n++;
+        // Rebind only on a change (a wrapped record, or the first after one): the stores
+        // are not free (GC write barriers) and this runs per record.
+        if (rec.data !== view) rec.rebind(view === dv ? data : this.#scratch, view);
+        // Past this sample before fn runs: if fn throws, it counts as consumed.
+        this.#stopAt(pos, n);
+        fn(rec.at(at + 12, len));
+        if (this.#stopped === true) break;
+      } else {
+        // PERF_RECORD_LOST: u64 id, u64 lost.
+        if (type === 2 && recSize >= 24) this.lost += Number(view.getBigUint64(at + 16, le));
+        pos += recSize;
+      }
+    }
+    this.#stopAt(pos, n);
+  }
+
+  #stopAt(pos: number, n: number): void {
+    this.#pos = pos;
+    this.#n = n;
   }
 
   #corrupt(pos: number, detail: string): RingbufCorruptedError {
