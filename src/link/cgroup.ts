@@ -6,22 +6,14 @@
  * @module
  */
 import { closeSync, openSync, statSync } from 'node:fs';
-import { ProgType, attachTypeName } from '../uapi/bpf.js';
+import { CGROUP_PROG_TYPES, ProgType, attachTypeName } from '../uapi/bpf.js';
 import { linkCreate } from '../syscall/index.js';
 import { AttachError, requireProgType } from './errors.js';
 import { FdLink } from './link.js';
 import type { AttachableProgram } from './link.js';
 
-const cgroupProgTypes = [
-  ProgType.CGROUP_SKB,
-  ProgType.CGROUP_SOCK,
-  ProgType.CGROUP_SOCK_ADDR,
-  ProgType.SOCK_OPS,
-  ProgType.CGROUP_DEVICE,
-  ProgType.CGROUP_SYSCTL,
-  ProgType.CGROUP_SOCKOPT,
-  ProgType.LSM,
-];
+/** The cgroup program types, and LSM for `lsm_cgroup`. */
+const cgroupProgTypes = [...CGROUP_PROG_TYPES, ProgType.LSM];
 
 /**
  * Attaches `prog` to the cgroup v2 directory `path` (e.g. `/sys/fs/cgroup/my.slice`) for

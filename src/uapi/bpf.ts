@@ -236,6 +236,20 @@ export const ProgType = {
 } as const;
 export type ProgType = (typeof ProgType)[keyof typeof ProgType];
 
+/**
+ * Program types that attach to a cgroup v2 directory (`BPF_LINK_CREATE`/`BPF_PROG_ATTACH`
+ * with a cgroup fd as `target_fd`). `BPF_PROG_TYPE_LSM` does too, but only as `lsm_cgroup`.
+ */
+export const CGROUP_PROG_TYPES: ReadonlySet<number> = new Set<number>([
+  ProgType.CGROUP_SKB,
+  ProgType.CGROUP_SOCK,
+  ProgType.CGROUP_SOCK_ADDR,
+  ProgType.SOCK_OPS,
+  ProgType.CGROUP_DEVICE,
+  ProgType.CGROUP_SYSCTL,
+  ProgType.CGROUP_SOCKOPT,
+]);
+
 /** `enum bpf_attach_type`. */
 export const AttachType = {
   /** `BPF_CGROUP_INET_INGRESS`: cgroup_skb: packets received. */

@@ -20,7 +20,7 @@
  * @module
  */
 import { findSectionDef, type ObjectSpec, type ProgramSpec } from '../../object/index.js';
-import { AttachType, ProgType } from '../../uapi/bpf.js';
+import { AttachType, CGROUP_PROG_TYPES, ProgType } from '../../uapi/bpf.js';
 
 /** Target options of `tsbpf run`. */
 export interface TargetOptions {
@@ -69,16 +69,6 @@ export const PERF_EVENTS: Readonly<Record<string, readonly [number, number]>> = 
   'branch-misses': [0, 5],
 };
 
-const CGROUP_TYPES = new Set<number>([
-  ProgType.CGROUP_SKB,
-  ProgType.CGROUP_SOCK,
-  ProgType.CGROUP_SOCK_ADDR,
-  ProgType.SOCK_OPS,
-  ProgType.CGROUP_DEVICE,
-  ProgType.CGROUP_SYSCTL,
-  ProgType.CGROUP_SOCKOPT,
-]);
-
 function needs(option: string, what: string): AttachStep {
   return { how: 'skip', reason: `needs ${option} (${what})` };
 }
@@ -113,7 +103,7 @@ export function planProgram(p: ProgramSpec, o: TargetOptions): AttachStep {
       }
       return { how: 'skip', reason: `section '${p.section}' names no function to probe` };
   }
-  if (CGROUP_TYPES.has(p.type)) return o.cgroup ? { how: 'cgroup', path: o.cgroup } : needs('--cgroup PATH', 'a cgroup program');
+  if (CGROUP_PROG_TYPES.has(p.type)) return o.cgroup ? { how: 'cgroup', path: o.cgroup } : needs('--cgroup PATH', 'a cgroup program');
   return { how: 'skip', reason: `'${p.section}' programs are not attached by tsbpf run` };
 }
 
