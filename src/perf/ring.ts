@@ -34,6 +34,9 @@ export class PerfRing {
   readonly #tail: BigUint64Array;
   readonly #data: Uint8Array;
   readonly #dv: DataView;
+  /** Host-order views of the data area, for the record headers. */
+  readonly #i32: Int32Array;
+  readonly #u16: Uint16Array;
   readonly #size: number;
   readonly #mask: number;
   /** Reassembly area for records that wrap (64 KiB: `perf_event_header.size` is a u16). */
@@ -64,6 +67,8 @@ export class PerfRing {
     this.#tail = new BigUint64Array(mapping, DATA_TAIL, 1);
     this.#data = new Uint8Array(mapping, off, size);
     this.#dv = new DataView(mapping, off, size);
+    this.#i32 = new Int32Array(mapping, off, size >>> 2);
+    this.#u16 = new Uint16Array(mapping, off, size >>> 1);
     this.#size = size;
     this.#mask = size - 1;
     this.cpu = cpu;
@@ -163,9 +168,11 @@ export class PerfRing {
    * from the tail, literals for the record types, no try/finally.
    */
   #scan(fn: (rec: RingRecord) => void, avail: number, limit: number): void {
-    const le = hostLittleEndian;
-    const data = this.#data;
-    const dv = this.#dv;
+    // perf_event_header { u32 type; u16 misc; u16 size } and the raw sample's u32 size are
+    // in the kernel's byte order, the host's: read through host-order typed arrays, which
+    // V8 compiles to single loads (a DataView with a run-time byte order costs a branch).
+    const i32 = this.#i32;
+    const u16 = this.#u16;
     const rec = this.record;
     const mask = this.#mask;
     const size = this.#size;
@@ -185,46 +192,68 @@ export class PerfRing {
         throw this.#corrupt(this.#tailPos + pos, `${left} bytes left, less than a perf_event_header`);
       }
       // The 8-byte header never wraps (records are 8-aligned, the area a power of two).
-      const type = dv.getUint32(off, le);
-      const recSize = dv.getUint16(off + 6, le);
+      const type = i32[off >>> 2]!;
+      const recSize = u16[(off + 6) >>> 1]!;
       if (recSize < 8 || recSize > left) {
         if (recSize >= 8 && bound < avail) break;
         this.#stopAt(pos, n);
         throw this.#corrupt(this.#tailPos + pos, `record size ${recSize} (${left} bytes published)`);
       }
-      let view = dv;
-      let at = off;
       if (off + recSize > size) {
-        // Wrapped: copy both parts into the scratch area (the only copy this reader makes).
-        const part = size - off;
-        this.#scratch.set(data.subarray(off), 0);
-        this.#scratch.set(data.subarray(0, recSize - part), part);
-        view = this.#scratchView;
-        at = 0;
+        // Wrapped (rare): reassembled apart, so that this loop stays small.
+        this.#stopAt(pos, n);
+        n += this.#wrapped(fn, off, type, recSize);
+        pos += recSize;
+        this.#stopAt(pos, n);
+        if (this.#stopped === true) break;
+        continue;
       }
+      pos += recSize;
       if (type === 9) {
         // PERF_RECORD_SAMPLE with PERF_SAMPLE_RAW: u32 size, then the bytes.
-        const len = view.getUint32(at + 8, le);
-        if (len + 12 > recSize) {
-          this.#stopAt(pos, n);
-          throw this.#corrupt(this.#tailPos + pos, `raw sample of ${len} bytes in a ${recSize}-byte record`);
+        const len = recSize >= 12 ? i32[(off + 8) >>> 2]! : -1;
+        if (len < 0 || len + 12 > recSize) {
+          this.#stopAt(pos - recSize, n);
+          throw this.#corrupt(this.#tailPos + pos - recSize, `raw sample of ${len < 0 ? 'no' : len} bytes in a ${recSize}-byte record`);
         }
-        pos += recSize;
         n++;
-        // Rebind only on a change (a wrapped record, or the first after one): the stores
-        // are not free (GC write barriers) and this runs per record.
-        if (rec.data !== view) rec.rebind(view === dv ? data : this.#scratch, view);
         // Past this sample before fn runs: if fn throws, it counts as consumed.
         this.#stopAt(pos, n);
-        fn(rec.at(at + 12, len));
+        fn(rec.at(off + 12, len));
         if (this.#stopped === true) break;
-      } else {
+      } else if (type === 2 && recSize >= 24) {
         // PERF_RECORD_LOST: u64 id, u64 lost.
-        if (type === 2 && recSize >= 24) this.lost += Number(view.getBigUint64(at + 16, le));
-        pos += recSize;
+        this.lost += Number(this.#dv.getBigUint64(off + 16, hostLittleEndian));
       }
     }
     this.#stopAt(pos, n);
+  }
+
+  /**
+   * A record that runs past the end of the data area: copied, in its two parts, into the
+   * scratch area (the only copy this reader makes) and handed from there. Returns the number
+   * of samples handed (0 or 1).
+   */
+  #wrapped(fn: (rec: RingRecord) => void, off: number, type: number, recSize: number): number {
+    const part = this.#size - off;
+    this.#scratch.set(this.#data.subarray(off), 0);
+    this.#scratch.set(this.#data.subarray(0, recSize - part), part);
+    const view = this.#scratchView;
+    const le = hostLittleEndian;
+    if (type === PERF_RECORD_LOST && recSize >= 24) this.lost += Number(view.getBigUint64(16, le));
+    if (type !== PERF_RECORD_SAMPLE) return 0;
+    const len = recSize >= 12 ? view.getUint32(8, le) : -1;
+    if (len < 0 || len + 12 > recSize) throw this.#corrupt(this.#tailPos + this.#pos, `raw sample of ${len < 0 ? 'no' : len} bytes in a ${recSize}-byte record`);
+    const rec = this.record;
+    rec.rebind(this.#scratch, view);
+    // Counted before fn runs: if fn throws, the sample counts as consumed.
+    this.#stopAt(this.#pos + recSize, this.#n + 1);
+    try {
+      fn(rec.at(12, len));
+    } finally {
+      rec.rebind(this.#data, this.#dv);
+    }
+    return 1;
   }
 
   #stopAt(pos: number, n: number): void {
