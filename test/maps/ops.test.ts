@@ -155,6 +155,29 @@ describeKernel('map operations', () => {
     expect(() => m.update(9, 9)).toThrow(/E2BIG|map is full/);
   });
 
+  it('keys and values of odd and large sizes round-trip', () => {
+    // Up to 32 bytes are copied byte by byte (3, 5, 13), larger ones with set() (300, 4056, 5000).
+    const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+    for (const [keySize, valueSize] of [[3, 5], [13, 13], [8, 4056], [300, 5000]] as const) {
+      using m = BpfMap.create({ type: 'hash', keySize, valueSize, maxEntries: 4 });
+      const k1 = bytes(keySize, 1);
+      const k2 = bytes(keySize, 2);
+      m.updateBytes(k1, bytes(valueSize, 10));
+      m.updateBytes(k2, bytes(valueSize, 20));
+      const out = new Uint8Array(valueSize);
+      expect(m.lookupInto(k1, out)).toBe(true);
+      expect(out).toEqual(bytes(valueSize, 10));
+      expect(m.lookupBytes(k2)).toEqual(bytes(valueSize, 20));
+      expect(m.lookupInto(bytes(keySize, 3), out)).toBe(false);
+      const keys = [...m.keys()].map((k) => Buffer.from(k).toString('hex')).sort();
+      expect(keys).toEqual([k1, k2].map((k) => Buffer.from(k).toString('hex')).sort());
+      expect(m.lookupAndDelete(k1)).toEqual(bytes(valueSize, 10));
+      expect(m.delete(k2)).toBe(true);
+      expect(m.delete(k2)).toBe(false);
+      expect(m.lookupBytes(k2)).toBeUndefined();
+    }
+  });
+
   it('freeze makes updates fail with a typed error', () => {
     using m = BpfMap.create({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 2 }, { key: u32Codec, value: u32Codec });
     m.update(0, 5);
