@@ -206,30 +206,37 @@ function readSlot(r: ByteReader, offset: number, index: number): DecodedInstruct
  * Encodes instructions back to bytes in the given byte order. Decoding and re-encoding a
  * program gives the identical bytes.
  *
+ * With `into` (large enough), the bytes are written at its start and the returned array is
+ * a view of them in `into`: no new ArrayBuffer, which V8 takes microseconds to allocate (a
+ * loader encodes every program on every load). Otherwise a new array is returned.
+ *
  * @throws AsmError naming the instruction when a field is out of range (`opcode` not a u8,
  * registers not 0..15, `off` not an s16, `imm` not an s32/u32), or an `ld_imm64` has an
  * `imm64` that is not a 64-bit bigint or an `imm` that disagrees with its low half.
  */
-export function encodeInstructions(insns: readonly Instruction[], littleEndian: boolean): Uint8Array {
+export function encodeInstructions(insns: readonly Instruction[], littleEndian: boolean, into?: Uint8Array): Uint8Array {
   if (!Array.isArray(insns)) throw new AsmError(`instructions must be an array (got ${describe(insns)})`);
+  // Plain loops, not forEach: the loader encodes every program on every load.
   let slots = 0;
-  insns.forEach((insn, i) => {
+  for (let i = 0; i < insns.length; i++) {
+    const insn = insns[i];
     if (typeof insn !== 'object' || insn === null) {
       throw new AsmError(`insn #${i}: not an instruction object (got ${describe(insn)})`);
     }
     slots += slotCount(insn);
-  });
-  const out = new Uint8Array(slots * BPF_INSN_SIZE);
-  const view = new DataView(out.buffer);
+  }
+  const size = slots * BPF_INSN_SIZE;
+  const out = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
   let slot = 0;
-  insns.forEach((insn, i) => {
+  for (let i = 0; i < insns.length; i++) {
+    const insn = insns[i]!;
     const at = slot * BPF_INSN_SIZE;
     checkFields(insn, i, slot);
-    writeSlot(view, at, insn.opcode, insn.dst, insn.src, insn.off, insn.imm, littleEndian);
+    writeSlot(out, at, insn.opcode, insn.dst, insn.src, insn.off, insn.imm, littleEndian);
     if (insn.opcode === BPF_LD_IMM64) {
       // Without imm64 the immediate is imm, zero-extended (`{ opcode: 0x18, src: 1, imm: fd }`).
       const v = insn.imm64 ?? BigInt(insn.imm >>> 0);
-      if (typeof v !== 'bigint' || v < -(1n << 63n) || v >= 1n << 64n) {
+      if (typeof v !== 'bigint' || v < MIN_I64 || v >= LIMIT_U64) {
         throw new AsmError(`insn #${i} (slot ${slot}): ld_imm64 'imm64' must be a bigint of at most 64 bits`, {
           offset: at,
         });
@@ -242,14 +249,18 @@ export function encodeInstructions(insns: readonly Instruction[], littleEndian: 
           { offset: at },
         );
       }
-      writeSlot(view, at + BPF_INSN_SIZE, 0, 0, 0, 0, Number(u >> 32n) | 0, littleEndian);
+      writeSlot(out, at + BPF_INSN_SIZE, 0, 0, 0, 0, Number(u >> 32n) | 0, littleEndian);
       slot += 2;
     } else {
       slot += 1;
     }
-  });
+  }
   return out;
 }
+
+// Bounds of an ld_imm64 immediate (bigint constants, made once).
+const MIN_I64 = -(1n << 63n);
+const LIMIT_U64 = 1n << 64n;
 
 /** Encodes one instruction (8 or 16 bytes). @throws AsmError as {@link encodeInstructions}. */
 export function encodeInstruction(insn: Instruction, littleEndian: boolean): Uint8Array {
@@ -257,24 +268,30 @@ export function encodeInstruction(insn: Instruction, littleEndian: boolean): Uin
 }
 
 function checkFields(insn: Instruction, i: number, slot: number): void {
-  const bad = (field: string, value: unknown, range: string): never => {
-    throw new AsmError(`insn #${i} (slot ${slot}): '${field}' ${String(value)} is out of range (${range})`, {
-      offset: slot * BPF_INSN_SIZE,
-    });
-  };
-  if (!isIntIn(insn.opcode, 0, 0xff)) bad('opcode', insn.opcode, '0..255');
-  if (!isIntIn(insn.dst, 0, 15)) bad('dst', insn.dst, '0..15');
-  if (!isIntIn(insn.src, 0, 15)) bad('src', insn.src, '0..15');
-  if (!isIntIn(insn.off, -0x8000, 0x7fff)) bad('off', insn.off, '-32768..32767');
-  if (!isIntIn(insn.imm, -0x80000000, 0xffffffff)) bad('imm', insn.imm, 'a signed or unsigned 32-bit integer');
+  if (!isIntIn(insn.opcode, 0, 0xff)) outOfRange(i, slot, 'opcode', insn.opcode, '0..255');
+  if (!isIntIn(insn.dst, 0, 15)) outOfRange(i, slot, 'dst', insn.dst, '0..15');
+  if (!isIntIn(insn.src, 0, 15)) outOfRange(i, slot, 'src', insn.src, '0..15');
+  if (!isIntIn(insn.off, -0x8000, 0x7fff)) outOfRange(i, slot, 'off', insn.off, '-32768..32767');
+  if (!isIntIn(insn.imm, -0x80000000, 0xffffffff)) outOfRange(i, slot, 'imm', insn.imm, 'a signed or unsigned 32-bit integer');
+}
+
+function outOfRange(i: number, slot: number, field: string, value: unknown, range: string): never {
+  throw new AsmError(`insn #${i} (slot ${slot}): '${field}' ${String(value)} is out of range (${range})`, {
+    offset: slot * BPF_INSN_SIZE,
+  });
 }
 
 function isIntIn(v: unknown, lo: number, hi: number): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 }
 
+/**
+ * Writes one 8-byte slot at byte `at` of `out`. Byte by byte (a typed array stores the low 8
+ * bits of each value) rather than through a DataView, which the loader would have to create
+ * for every program it encodes.
+ */
 function writeSlot(
-  view: DataView,
+  out: Uint8Array,
   at: number,
   opcode: number,
   dst: number,
@@ -283,10 +300,24 @@ function writeSlot(
   imm: number,
   littleEndian: boolean,
 ): void {
-  view.setUint8(at, opcode);
-  view.setUint8(at + 1, littleEndian ? (src << 4) | dst : (dst << 4) | src);
-  view.setInt16(at + 2, off, littleEndian);
-  view.setInt32(at + 4, imm | 0, littleEndian);
+  out[at] = opcode;
+  if (littleEndian) {
+    out[at + 1] = (src << 4) | dst;
+    out[at + 2] = off;
+    out[at + 3] = off >> 8;
+    out[at + 4] = imm;
+    out[at + 5] = imm >> 8;
+    out[at + 6] = imm >> 16;
+    out[at + 7] = imm >> 24;
+  } else {
+    out[at + 1] = (dst << 4) | src;
+    out[at + 2] = off >> 8;
+    out[at + 3] = off;
+    out[at + 4] = imm >> 24;
+    out[at + 5] = imm >> 16;
+    out[at + 6] = imm >> 8;
+    out[at + 7] = imm;
+  }
 }
 
 function describe(v: unknown): string {

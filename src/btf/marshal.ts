@@ -209,7 +209,7 @@ function writeType(v: DataView, p: number, t: BtfType, le: boolean): number {
   }
 }
 
-/** Every own type of `btf`, decoded, in id order. */
+/** Every own type of `btf`, decoded, in id order: new objects, which the caller may edit. */
 export function decodeAll(btf: Btf): BtfType[] {
   const out: BtfType[] = [];
   for (let id = btf.firstId; id <= btf.maxId; id++) out.push(btf.type(id));

@@ -109,7 +109,8 @@ const EXTERN_SECTIONS = new Set(['.kconfig', '.ksyms']);
  * @throws {@link BtfError} when a DATASEC has no ELF section or a variable has no symbol.
  */
 export function sanitizeBtf(btf: Btf, features: BtfFeatures, options: SanitizeOptions = {}): SanitizedBtf {
-  const types = decodeAll(btf).map(copyType);
+  // Btf.type() decodes a new object (lists included) on every call: these are ours to edit.
+  const types = decodeAll(btf);
   const strings = new StringTable(btf.stringBytes);
   const byId = (id: number): BtfType | undefined => (id >= btf.firstId ? types[id - btf.firstId] : undefined);
   const externs: ExternPlacement[] = [];
@@ -120,34 +121,6 @@ export function sanitizeBtf(btf: Btf, features: BtfFeatures, options: SanitizeOp
   downgrade(btf, types, byId, features, strings);
   const bytes = encodeBtf(types, strings.bytes(), { littleEndian: btf.littleEndian, flags: btf.header.flags });
   return { bytes, types, externs, datasecSizes };
-}
-
-/**
- * A copy of `t` that can be edited without touching `btf`'s own (cached) types: the record
- * and its member, parameter, value or variable lists. (structuredClone does the same, many
- * times slower.)
- */
-function copyType(t: BtfType): BtfType {
-  const c = { ...t };
-  switch (c.kind) {
-    case 'STRUCT':
-    case 'UNION':
-      c.members = c.members.map((m) => ({ ...m }));
-      break;
-    case 'ENUM':
-      c.values = c.values.map((v) => ({ ...v }));
-      break;
-    case 'ENUM64':
-      c.values = c.values.map((v) => ({ ...v }));
-      break;
-    case 'FUNC_PROTO':
-      c.params = c.params.map((p) => ({ ...p }));
-      break;
-    case 'DATASEC':
-      c.vars = c.vars.map((v) => ({ ...v }));
-      break;
-  }
-  return c;
 }
 
 function fixupDatasecs(
@@ -290,13 +263,24 @@ function nameFuncArgs(types: BtfType[], byId: (id: number) => BtfType | undefine
     if (t.kind !== 'FUNC') continue;
     const proto = byId(t.type);
     if (proto?.kind !== 'FUNC_PROTO') continue;
-    proto.params.forEach((p, j) => {
+    for (let j = 0; j < proto.params.length; j++) {
+      const p = proto.params[j]!;
       if (!p.name && p.type) {
         p.name = `arg${j}`;
         p.nameOff = strings.add(p.name);
       }
-    });
+    }
   }
+}
+
+/** What a replacement type keeps of the type it replaces: its id and name. */
+function named(t: BtfType): { id: number; name: string; nameOff: number } {
+  return { id: t.id, name: t.name, nameOff: t.nameOff };
+}
+
+/** What an anonymous replacement type keeps of the type it replaces: its id. */
+function anonymous(t: BtfType): { id: number; name: string; nameOff: number } {
+  return { id: t.id, name: '', nameOff: 0 };
 }
 
 function downgrade(btf: Btf, types: BtfType[], byId: (id: number) => BtfType | undefined, f: BtfFeatures, strings: StringTable): void {
@@ -304,11 +288,9 @@ function downgrade(btf: Btf, types: BtfType[], byId: (id: number) => BtfType | u
   const n = types.length;
   for (let i = 0; i < n; i++) {
     const t = types[i]!;
-    const common = { id: t.id, name: t.name, nameOff: t.nameOff };
-    const anon = { id: t.id, name: '', nameOff: 0 };
     switch (t.kind) {
       case 'VAR':
-        if (!f.btfDatasec) types[i] = { ...common, kind: 'INT', size: 1, encoding: 0, bitsOffset: 0, nrBits: 8 };
+        if (!f.btfDatasec) types[i] = { ...named(t), kind: 'INT', size: 1, encoding: 0, bitsOffset: 0, nrBits: 8 };
         break;
       case 'DATASEC':
         if (!f.btfDatasec) {
@@ -338,21 +320,21 @@ function downgrade(btf: Btf, types: BtfType[], byId: (id: number) => BtfType | u
             const name = p.name || `arg${j}`;
             return { name, nameOff: p.name ? p.nameOff : strings.add(name), value: p.type };
           });
-          types[i] = { ...common, kind: 'ENUM', size: 4, signed: false, values };
+          types[i] = { ...named(t), kind: 'ENUM', size: 4, signed: false, values };
         }
         break;
       case 'FUNC':
-        if (!f.btfFunc) types[i] = { ...common, kind: 'TYPEDEF', type: t.type, kindFlag: false };
+        if (!f.btfFunc) types[i] = { ...named(t), kind: 'TYPEDEF', type: t.type, kindFlag: false };
         else if (!f.btfFuncGlobal && t.linkage === BTF_FUNC_GLOBAL) t.linkage = BTF_FUNC_STATIC;
         break;
       case 'FLOAT':
-        if (!f.btfFloat) types[i] = { ...anon, kind: 'STRUCT', size: t.size, kindFlag: false, members: [] };
+        if (!f.btfFloat) types[i] = { ...anonymous(t), kind: 'STRUCT', size: t.size, kindFlag: false, members: [] };
         break;
       case 'DECL_TAG':
-        if (!f.btfDeclTag) types[i] = { ...anon, kind: 'INT', size: 1, encoding: 0, bitsOffset: 0, nrBits: 8 };
+        if (!f.btfDeclTag) types[i] = { ...anonymous(t), kind: 'INT', size: 1, encoding: 0, bitsOffset: 0, nrBits: 8 };
         break;
       case 'TYPE_TAG':
-        if (!f.btfTypeTag) types[i] = { ...anon, kind: 'CONST', type: t.type, kindFlag: false };
+        if (!f.btfTypeTag) types[i] = { ...anonymous(t), kind: 'CONST', type: t.type, kindFlag: false };
         break;
       case 'ENUM':
         if (!f.btfEnum64 && t.signed) t.signed = false;
@@ -365,7 +347,7 @@ function downgrade(btf: Btf, types: BtfType[], byId: (id: number) => BtfType | u
           }
           const placeholder = enum64Placeholder;
           types[i] = {
-            ...common,
+            ...named(t),
             kind: 'UNION',
             size: t.size,
             kindFlag: false,

@@ -124,8 +124,11 @@ export function pinName(name: string): string {
 
 /** Kernel map names: 15 bytes of `[A-Za-z0-9_.]` (libbpf drops the rest too). */
 function kernelObjName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 15);
+  // Most names need no change: test first, which allocates nothing.
+  return KERNEL_OBJ_NAME.test(name) ? name : name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 15);
 }
+
+const KERNEL_OBJ_NAME = /^[A-Za-z0-9_.]{0,15}$/;
 
 const DEFAULT_LOG_SIZE = 64 * 1024;
 const MIN_LOG_SIZE = 128;
@@ -253,7 +256,27 @@ function validate(spec: ObjectSpec, programs: ProgramSpec[]): void {
   }
 }
 
-/** `struct bpf_func_info` and `struct bpf_line_info` arrays (host byte order) of one program. */
+/**
+ * Memory reused by every program the loader encodes, so that a program costs no new
+ * ArrayBuffer (V8 takes microseconds to allocate one): its instructions go to `insnScratch`,
+ * its func_info and line_info to `infoScratch`. What is encoded there stays valid until the
+ * next program is encoded; `progLoadRaw` copies it into native memory for the call.
+ */
+let insnScratch: Uint8Array = new Uint8Array(8192);
+let infoScratch: Uint32Array = new Uint32Array(1024);
+
+/** The program's `struct bpf_insn` array (host byte order), in `insnScratch`. */
+function encodeProgram(insns: readonly ProgramInstruction[]): Uint8Array {
+  const bytes = encodeInstructions(insns, hostLittleEndian, insnScratch);
+  // A program too large for the scratch got an array of its own: keep it for the next one.
+  if (bytes.buffer !== insnScratch.buffer) insnScratch = bytes;
+  return bytes;
+}
+
+/**
+ * `struct bpf_func_info` and `struct bpf_line_info` arrays (host byte order) of one program,
+ * in `infoScratch`.
+ */
 function funcAndLineInfo(insns: readonly ProgramInstruction[]): { funcInfo?: Uint8Array; lineInfo?: Uint8Array } {
   let funcs = 0;
   let lines = 0;
@@ -264,31 +287,33 @@ function funcAndLineInfo(insns: readonly ProgramInstruction[]): { funcInfo?: Uin
     if (insn.line) lines++;
   }
   if (funcs === 0) return {};
-  const le = hostLittleEndian;
-  const funcInfo = new Uint8Array(funcs * 8);
-  const fv = new DataView(funcInfo.buffer);
-  const lineInfo = new Uint8Array(lines * 16);
-  const lv = new DataView(lineInfo.buffer);
+  // Every field of both records is a u32 in host byte order, which is what a Uint32Array
+  // writes: func_info is { insn_off, type_id }, line_info { insn_off, file_name_off,
+  // line_off, line_col }, one after the other.
+  const words = funcs * 2 + lines * 4;
+  if (infoScratch.length < words) infoScratch = new Uint32Array(2 * words);
+  const w = infoScratch;
   let f = 0;
-  let l = 0;
+  let l = funcs * 2;
   let slot = 0;
   for (const insn of insns) {
     if (insn.funcTypeId !== undefined) {
-      fv.setUint32(f, slot, le);
-      fv.setUint32(f + 4, insn.funcTypeId, le);
-      f += 8;
+      w[f++] = slot;
+      w[f++] = insn.funcTypeId;
     }
     const line = insn.line;
     if (line) {
-      lv.setUint32(l, slot, le);
-      lv.setUint32(l + 4, line.fileNameOff, le);
-      lv.setUint32(l + 8, line.lineOff, le);
-      lv.setUint32(l + 12, line.lineCol, le);
-      l += 16;
+      w[l++] = slot;
+      w[l++] = line.fileNameOff;
+      w[l++] = line.lineOff;
+      w[l++] = line.lineCol;
     }
     slot += slotCount(insn);
   }
-  return { funcInfo, lineInfo: lines ? lineInfo : undefined };
+  return {
+    funcInfo: new Uint8Array(w.buffer, 0, funcs * 8),
+    lineInfo: lines ? new Uint8Array(w.buffer, funcs * 8, lines * 16) : undefined,
+  };
 }
 
 /** The line_info of one program as the verifier log numbers instructions, for its errors. */
@@ -449,6 +474,16 @@ function createMap(m: ObjectMapSpec, btf: Fd | undefined, options: LoadOptions, 
   return { map, reused: false };
 }
 
+/** `BPF_PROG_LOAD`, again while the kernel answers EAGAIN (a signal arrived while it verified). */
+function progLoadRetrying(attrs: ProgLoadAttr, logLevel: number, logSize: number): ProgLoadResult {
+  for (let i = 0; ; i++) {
+    attrs.log_level = logLevel;
+    attrs.log_size = logSize;
+    const r = progLoadRaw(attrs);
+    if (r.errno !== Errno.EAGAIN || i + 1 >= PROG_LOAD_ATTEMPTS) return r;
+  }
+}
+
 /** `BPF_PROG_LOAD` with libbpf's log policy. Returns the fd or throws. */
 function loadProgram(
   p: ProgramSpec,
@@ -459,7 +494,7 @@ function loadProgram(
   fixups: readonly CoreFixup[],
   spec: ObjectSpec,
 ): Fd {
-  const bytes = encodeInstructions(insns, hostLittleEndian);
+  const bytes = encodeProgram(insns);
   const info = btf ? funcAndLineInfo(insns) : {};
   const attrs: ProgLoadAttr = {
     prog_type: p.type,
@@ -477,29 +512,38 @@ function loadProgram(
     attach_btf_id: needsAttachBtf(p) && kernel ? attachBtfId(p, kernel, options) : 0,
     attach_prog_fd: options.attachTargets?.[p.name]?.program.fd ?? 0,
   };
-  const attempt = (logLevel: number, logSize: number): ProgLoadResult => {
-    for (let i = 0; ; i++) {
-      attrs.log_level = logLevel;
-      attrs.log_size = logSize;
-      const r = progLoadRaw(attrs);
-      if (r.errno !== Errno.EAGAIN || i + 1 >= PROG_LOAD_ATTEMPTS) return r;
-    }
-  };
+  // The common case first, with nothing allocated for the others: no log asked for, loaded.
+  const first = options.logLevel ? undefined : progLoadRetrying(attrs, 0, 0);
+  if (first?.fd) return first.fd;
+  return loadProgramWithLog(p, insns, attrs, btf, options, fixups, spec, first?.errno ?? 0);
+}
+
+/**
+ * The rest of {@link loadProgram}'s policy: load with the log level asked for, or after a
+ * failure without a log, again with a log (grown on ENOSPC); turn the log into the error.
+ */
+function loadProgramWithLog(
+  p: ProgramSpec,
+  insns: ProgramInstruction[],
+  attrs: ProgLoadAttr,
+  btf: Fd | undefined,
+  options: LoadOptions,
+  fixups: readonly CoreFixup[],
+  spec: ObjectSpec,
+  firstErrno: number,
+): Fd {
   const withLog = (level: number): ProgLoadResult => {
     // Kernels before 6.4 refuse a log buffer under 128 bytes with EINVAL (`bpf_verifier_log_attr_valid`).
     let size = Math.max(MIN_LOG_SIZE, options.logSize ?? DEFAULT_LOG_SIZE);
     for (;;) {
-      const r = attempt(level, size);
+      const r = progLoadRetrying(attrs, level, size);
       // ENOSPC: the log did not fit (even a valid program fails then); grow and retry.
       if (r.errno !== Errno.ENOSPC || size >= MAX_LOG_SIZE) return r;
       size = Math.min(MAX_LOG_SIZE, Math.max(r.logTrueSize + 1, size * 4));
     }
   };
-  let r = options.logLevel ? withLog(options.logLevel) : attempt(0, 0);
-  if (r.fd) return r.fd;
-  const firstErrno = r.errno;
-  if (!options.logLevel) r = withLog(1);
-  if (r.fd) return r.fd; // loaded on the retry (a transient failure)
+  const r = withLog(options.logLevel || 1);
+  if (r.fd) return r.fd; // loaded with the log asked for, or on the retry (a transient failure)
   if (!r.log.trim()) {
     // No log: the kernel refused before verifying (EPERM from capabilities or lockdown, EINVAL
     // for attributes), so the errno and its hint are the whole story.

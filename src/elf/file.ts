@@ -40,7 +40,9 @@ export class ElfFile {
   /** Every `SHT_REL`/`SHT_RELA` table that refers to `SHT_SYMTAB`. */
   readonly relocationTables: readonly ElfRelocationTable[];
   private readonly byName = new Map<string, ElfSection>();
-  private readonly relocationsByTarget = new Map<number, ElfRelocation[]>();
+  /** Relocation tables by the section they patch; their entries are joined on first use. */
+  private readonly tablesByTarget = new Map<number, ElfRelocationTable[]>();
+  private readonly relocationsByTarget = new Map<number, readonly ElfRelocation[]>();
   private symbolsBySection: Map<number, ElfSymbol[]> | undefined;
 
   constructor(bytes: Uint8Array, options: ParseElfOptions = {}) {
@@ -71,9 +73,9 @@ export class ElfFile {
       if (!symtab || s.link !== symtab.index) continue;
       const table = parseRelocations(s, this.sections, this.symbols, this.littleEndian, this.header.type);
       tables.push(table);
-      const list = this.relocationsByTarget.get(table.targetIndex);
-      if (list) list.push(...table.entries);
-      else this.relocationsByTarget.set(table.targetIndex, table.entries);
+      const list = this.tablesByTarget.get(table.targetIndex);
+      if (list) list.push(table);
+      else this.tablesByTarget.set(table.targetIndex, [table]);
     }
     this.relocationTables = tables;
   }
@@ -90,7 +92,14 @@ export class ElfFile {
 
   /** The relocations that patch section `target` (by section or index), in file order; `[]` if none. */
   relocations(target: ElfSection | number): readonly ElfRelocation[] {
-    return this.relocationsByTarget.get(typeof target === 'number' ? target : target.index) ?? [];
+    const index = typeof target === 'number' ? target : target.index;
+    let list = this.relocationsByTarget.get(index);
+    if (!list) {
+      const tables = this.tablesByTarget.get(index) ?? [];
+      list = tables.length === 1 ? tables[0]!.entries : tables.flatMap((t) => t.entries);
+      this.relocationsByTarget.set(index, list);
+    }
+    return list;
   }
 
   /** Symbols defined in section `index`, sorted by value (a new array each call). */

@@ -30,11 +30,33 @@ export interface ElfRelocation {
 /** A relocation section, decoded, with the section it applies to. */
 export interface ElfRelocationTable {
   /** The `SHT_REL`/`SHT_RELA` section itself. */
-  section: ElfSection;
+  readonly section: ElfSection;
   /** Index of the section patched (`sh_info`). */
-  targetIndex: number;
-  /** The `Elf64_Rel`/`Elf64_Rela` entries, in file order. */
-  entries: ElfRelocation[];
+  readonly targetIndex: number;
+  /** The `Elf64_Rel`/`Elf64_Rela` entries, in file order (decoded on first use). */
+  readonly entries: ElfRelocation[];
+}
+
+/**
+ * A checked relocation table whose entry objects are made on first use: a BPF object's
+ * debug sections (`.rel.debug_info`, `.rel.debug_str_offsets`, ...) carry hundreds of
+ * relocations that a loader never reads, and every object load would otherwise allocate them.
+ */
+class RelocationTable implements ElfRelocationTable {
+  readonly section: ElfSection;
+  readonly targetIndex: number;
+  #entries: ElfRelocation[] | undefined;
+  readonly #decode: () => ElfRelocation[];
+
+  constructor(section: ElfSection, targetIndex: number, decode: () => ElfRelocation[]) {
+    this.section = section;
+    this.targetIndex = targetIndex;
+    this.#decode = decode;
+  }
+
+  get entries(): ElfRelocation[] {
+    return (this.#entries ??= this.#decode());
+  }
 }
 
 export function parseRelocations(
@@ -63,12 +85,13 @@ export function parseRelocations(
   }
   const r = new ByteReader(relSection.data, littleEndian, (what, offset) => new ElfError(what, { ...where, offset }));
   const count = relSection.size / stride;
-  const entries: ElfRelocation[] = new Array(count);
-  for (let i = 0; i < count; i++) {
+  // Every entry is checked now, so that a file that parses is sound; the entry objects are
+  // made when first asked for.
+  const check = (i: number): void => {
     const at = i * stride;
     const offset = r.u64n(at, 'r_offset');
     // r_info: ELF64_R_SYM is the high 32 bits, ELF64_R_TYPE the low 32.
-    const { hi: symbolIndex, lo: type } = r.u64halves(at + 8, 'r_info');
+    const symbolIndex = r.u64halves(at + 8, 'r_info').hi;
     if (symbolIndex >= symbols.length) {
       throw new ElfError(
         `relocation #${i}: symbol index ${symbolIndex} is out of range (${symbols.length} symbols)`,
@@ -81,7 +104,12 @@ export function parseRelocations(
         { ...where, offset: at },
       );
     }
-    entries[i] = { offset, symbolIndex, type, addend: rela ? r.i64(at + 16, 'r_addend') : 0n };
-  }
-  return { section: relSection, targetIndex: relSection.info, entries };
+  };
+  for (let i = 0; i < count; i++) check(i);
+  const entry = (i: number): ElfRelocation => {
+    const at = i * stride;
+    const { hi: symbolIndex, lo: type } = r.u64halves(at + 8, 'r_info');
+    return { offset: r.u64n(at, 'r_offset'), symbolIndex, type, addend: rela ? r.i64(at + 16, 'r_addend') : 0n };
+  };
+  return new RelocationTable(relSection, relSection.info, () => Array.from({ length: count }, (_, i) => entry(i)));
 }

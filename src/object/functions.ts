@@ -48,7 +48,7 @@ import {
   type ElfSection,
   type ElfSymbol,
 } from '../elf/index.js';
-import { ObjectError } from './errors.js';
+import { ObjectError, type ObjectLocation } from './errors.js';
 import type { ProgramInstruction, Reference } from './spec.js';
 
 const INSN_SIZE = 8;
@@ -118,7 +118,7 @@ function readSection(ctx: FunctionContext, section: ElfSection): ElfFunction[] {
   // Slot -> position in `decoded`, -1 for the second half of an ld_imm64.
   const slotCountTotal = section.size / INSN_SIZE;
   const indexOfSlot = new Int32Array(slotCountTotal).fill(-1);
-  decoded.forEach((insn, i) => (indexOfSlot[insn.index] = i));
+  for (let i = 0; i < decoded.length; i++) indexOfSlot[decoded[i]!.index] = i;
 
   const symbols = elf.symbolsIn(section.index).filter((s) => s.type === STT_FUNC);
   if (symbols.length === 0) {
@@ -146,7 +146,8 @@ function readSection(ctx: FunctionContext, section: ElfSection): ElfFunction[] {
   }
 
   // Copy instructions: a spec owns its instructions, and programs are edited independently.
-  const insns: ProgramInstruction[] = decoded.map((d) => copyInstruction(d));
+  const insns: ProgramInstruction[] = new Array(decoded.length);
+  for (let i = 0; i < decoded.length; i++) insns[i] = copyInstruction(decoded[i]!);
   attachRelocations(ctx, section, decoded, insns, indexOfSlot, funcs);
   attachExtInfo(ctx, section, insns, indexOfSlot);
 
@@ -160,10 +161,26 @@ function readSection(ctx: FunctionContext, section: ElfSection): ElfFunction[] {
   });
 }
 
+/**
+ * A program's own copy of a decoded instruction. Every field is present (undefined when
+ * unused) so that all instructions share one object shape: the loader walks every
+ * instruction of every program several times per load, and V8 reads the fields of
+ * same-shaped objects much faster than those of objects that grew fields in different orders.
+ */
 function copyInstruction(d: DecodedInstruction): ProgramInstruction {
-  const insn: ProgramInstruction = { opcode: d.opcode, dst: d.dst, src: d.src, off: d.off, imm: d.imm };
-  if (d.imm64 !== undefined) insn.imm64 = d.imm64;
-  return insn;
+  return {
+    opcode: d.opcode,
+    dst: d.dst,
+    src: d.src,
+    off: d.off,
+    imm: d.imm,
+    imm64: d.imm64,
+    reference: undefined,
+    func: undefined,
+    funcTypeId: undefined,
+    line: undefined,
+    coreRelo: undefined,
+  };
 }
 
 function functionAt(
@@ -181,6 +198,9 @@ function functionsOf(elf: ElfFile, sectionIndex: number): { sym: ElfSymbol; star
     .map((sym) => ({ sym, start: Number(sym.value) / INSN_SIZE }));
 }
 
+/** Where in a section an error is, for its message (built only when one is thrown). */
+type Where = (slot: number, symbol?: string) => ObjectLocation;
+
 function attachRelocations(
   ctx: FunctionContext,
   section: ElfSection,
@@ -191,84 +211,92 @@ function attachRelocations(
 ): void {
   const { elf } = ctx;
   const programOf = (slot: number) => funcs.find((f) => slot >= f.start && slot < f.end)?.sym.name;
-  const relocated = new Set<number>();
+  const where: Where = (slot, symbol) => ({ section: section.name, sectionIndex: section.index, insn: slot, program: programOf(slot), symbol });
+  const relocated = new Uint8Array(insns.length);
+  // Functions of the sections calls go to, looked up once per section (most go to `.text`).
+  const functionsIn = new Map<number, { sym: ElfSymbol; start: number }[]>();
+  const functionsOfSection = (index: number) => {
+    let f = functionsIn.get(index);
+    if (!f) functionsIn.set(index, (f = functionsOf(elf, index)));
+    return f;
+  };
 
   for (const rel of elf.relocations(section)) {
     const slot = rel.offset / INSN_SIZE;
-    const where = { section: section.name, sectionIndex: section.index, insn: slot, program: programOf(slot) };
     if (rel.offset % INSN_SIZE !== 0) {
-      throw new ObjectError(`relocation at byte ${rel.offset} is not on an instruction boundary`, where);
+      throw new ObjectError(`relocation at byte ${rel.offset} is not on an instruction boundary`, where(slot));
     }
     const i = indexOfSlot[slot] ?? -1;
-    if (i < 0) throw new ObjectError('relocation points into the middle of an ld_imm64 instruction', where);
-    relocated.add(i);
-    insns[i]!.reference = referenceFor(ctx, section, rel, insns[i]!, slot, where);
+    if (i < 0) throw new ObjectError('relocation points into the middle of an ld_imm64 instruction', where(slot));
+    relocated[i] = 1;
+    insns[i]!.reference = referenceFor(ctx, rel, insns[i]!, slot, where, functionsOfSection);
   }
 
   // Calls without a relocation are pc-relative inside this section.
-  decoded.forEach((d, i) => {
+  for (let i = 0; i < insns.length; i++) {
     const insn = insns[i]!;
-    if (relocated.has(i) || !isCall(insn) || insn.src !== BPF_PSEUDO_CALL) return;
-    const target = d.index + insn.imm + 1;
+    if (relocated[i] || !isCall(insn) || insn.src !== BPF_PSEUDO_CALL) continue;
+    const index = decoded[i]!.index;
+    const target = index + insn.imm + 1;
     const name = functionAt(funcs, target);
     if (!name) {
       throw new ObjectError(`call to slot ${target}, where no function starts`, {
         section: section.name,
         sectionIndex: section.index,
-        insn: d.index,
-        program: programOf(d.index),
+        insn: index,
+        program: programOf(index),
       });
     }
     insn.reference = { kind: 'call', func: name };
-  });
+  }
 }
 
 function referenceFor(
   ctx: FunctionContext,
-  section: ElfSection,
   rel: ElfRelocation,
   insn: ProgramInstruction,
   slot: number,
-  where: { section: string; sectionIndex: number; insn: number; program: string | undefined },
+  where: Where,
+  functionsOfSection: (index: number) => { sym: ElfSymbol; start: number }[],
 ): Reference {
   const { elf } = ctx;
   const sym = elf.symbols[rel.symbolIndex]!;
   const symName = sym.type === STT_SECTION ? (elf.sections[sym.sectionIndex]?.name ?? '') : sym.name;
-  const at = { ...where, symbol: symName };
+  const at = (): ObjectLocation => where(slot, symName);
   const ldImm64 = isLdImm64(insn);
   const call = isCall(insn);
   if (!ldImm64 && !call) {
-    throw new ObjectError(`relocation against '${symName}' on an instruction that is neither ld_imm64 nor call (opcode 0x${insn.opcode.toString(16)})`, at);
+    throw new ObjectError(`relocation against '${symName}' on an instruction that is neither ld_imm64 nor call (opcode 0x${insn.opcode.toString(16)})`, at());
   }
 
   // An extern: declared in C, defined by the kernel.
   if (sym.sectionIndex === SHN_UNDEF) {
-    if (sym.name === '') throw new ObjectError('relocation against an undefined symbol with no name', at);
+    if (sym.name === '') throw new ObjectError('relocation against an undefined symbol with no name', at());
     const weak = sym.bind === STB_WEAK;
     if (call) return { kind: 'kfunc', name: sym.name, weak };
     const kind = ctx.externs.kindOf(sym.name);
     if (kind === 'kconfig') return ctx.externs.kconfigRef(sym.name)!;
     if (kind === 'ksym') return { kind: 'ksym', name: sym.name, weak, typed: ctx.externs.ksymTyped(sym.name) };
-    throw new ObjectError(`relocation against undefined symbol '${sym.name}' (not a .kconfig or __ksym extern)`, at);
+    throw new ObjectError(`relocation against undefined symbol '${sym.name}' (not a .kconfig or __ksym extern)`, at());
   }
 
   const target = elf.sections[sym.sectionIndex];
-  if (!target) throw new ObjectError(`relocation against '${symName}' in a section that does not exist`, at);
+  if (!target) throw new ObjectError(`relocation against '${symName}' in a section that does not exist`, at());
   const symValue = sym.type === STT_SECTION ? 0 : Number(sym.value);
 
   if ((target.flags & SHF_EXECINSTR) !== 0n) {
     // A subprogram call or a callback address.
     const targetSlot = call ? symValue / INSN_SIZE + insn.imm + 1 : symValue / INSN_SIZE + insn.imm / INSN_SIZE;
     if (call && insn.src !== BPF_PSEUDO_CALL) {
-      throw new ObjectError(`call relocation against '${symName}' on a helper call (src_reg ${insn.src})`, at);
+      throw new ObjectError(`call relocation against '${symName}' on a helper call (src_reg ${insn.src})`, at());
     }
-    const name = functionAt(functionsOf(elf, target.index), targetSlot);
+    const name = functionAt(functionsOfSection(target.index), targetSlot);
     if (!name) {
-      throw new ObjectError(`${call ? 'call' : 'function address'} into '${target.name}' slot ${targetSlot}, where no function starts`, at);
+      throw new ObjectError(`${call ? 'call' : 'function address'} into '${target.name}' slot ${targetSlot}, where no function starts`, at());
     }
     return call ? { kind: 'call', func: name } : { kind: 'func', func: name };
   }
-  if (call) throw new ObjectError(`call relocation against '${symName}', which is not a function`, at);
+  if (call) throw new ObjectError(`call relocation against '${symName}', which is not a function`, at());
 
   const map = ctx.mapAt(target.index, symValue + (sym.type === STT_SECTION ? insn.imm : 0));
   if (map !== undefined) return { kind: 'map', map };
@@ -276,14 +304,14 @@ function referenceFor(
   if (data !== undefined) {
     const offset = symValue + insn.imm;
     if (offset < 0 || offset > target.size) {
-      throw new ObjectError(`reference to '${symName}' + ${insn.imm} is outside '${target.name}' (${target.size} bytes)`, at);
+      throw new ObjectError(`reference to '${symName}' + ${insn.imm} is outside '${target.name}' (${target.size} bytes)`, at());
     }
     return { kind: 'data', map: data, offset };
   }
   if (target.name === '.maps' || target.name === 'maps') {
-    throw new ObjectError(`reference to '${symName}' at offset ${symValue + (sym.type === STT_SECTION ? insn.imm : 0)}, where no map is defined`, at);
+    throw new ObjectError(`reference to '${symName}' at offset ${symValue + (sym.type === STT_SECTION ? insn.imm : 0)}, where no map is defined`, at());
   }
-  throw new ObjectError(`relocation against '${symName}' in section '${target.name}', which is neither a map, data nor code`, at);
+  throw new ObjectError(`relocation against '${symName}' in section '${target.name}', which is neither a map, data nor code`, at());
 }
 
 /** Hangs `.BTF.ext` func_info, line_info and core_relo records on their instructions. */

@@ -70,22 +70,24 @@ export function linkProgram(main: ElfFunction, functions: ReadonlyMap<string, El
  * @throws {@link ObjectError} when a referenced function is not among `insns`.
  */
 export function resolveCalls(insns: ProgramInstruction[], program: string): void {
+  // The slot each function starts at (plain loops: the loader runs this for every program).
   const startOf = new Map<string, number>();
-  const slotOf: number[] = [];
   let slot = 0;
   for (const insn of insns) {
-    slotOf.push(slot);
     if (insn.func !== undefined) startOf.set(insn.func, slot);
     slot += slotCount(insn);
   }
-  insns.forEach((insn, i) => {
+  slot = 0;
+  for (const insn of insns) {
+    const at = slot;
+    slot += slotCount(insn);
     const ref = insn.reference;
-    if (!ref || (ref.kind !== 'call' && ref.kind !== 'func')) return;
+    if (!ref || (ref.kind !== 'call' && ref.kind !== 'func')) continue;
     const target = startOf.get(ref.func);
     if (target === undefined) {
-      throw new ObjectError(`function '${ref.func}' is not linked into this program`, { program, insn: slotOf[i], symbol: ref.func });
+      throw new ObjectError(`function '${ref.func}' is not linked into this program`, { program, insn: at, symbol: ref.func });
     }
-    const distance = target - (slotOf[i]! + 1);
+    const distance = target - (at + 1);
     if (ref.kind === 'call') {
       insn.src = BPF_PSEUDO_CALL;
       insn.imm = distance;
@@ -93,5 +95,5 @@ export function resolveCalls(insns: ProgramInstruction[], program: string): void
       insn.src = BPF_PSEUDO_FUNC;
       setImm64(insn, BigInt.asUintN(64, BigInt(distance)) & 0xffffffffn);
     }
-  });
+  }
 }

@@ -235,11 +235,24 @@ export interface SectionInfo {
   frags: boolean;
 }
 
+/** Answers of {@link findSectionDef} by section name: parsing and loading ask for each program. */
+const found = new Map<string, SectionInfo | undefined>();
+const FOUND_MAX = 256;
+
 /**
  * Looks up the program kind of section `section`, or undefined when no convention matches
  * (libbpf then refuses the program: "missing BPF prog type, check ELF section name").
+ * The same section name gives the same (shared, not to be modified) object.
  */
 export function findSectionDef(section: string): SectionInfo | undefined {
+  if (found.has(section)) return found.get(section);
+  const info = matchSectionDef(section);
+  if (found.size >= FOUND_MAX) found.clear();
+  found.set(section, info);
+  return info;
+}
+
+function matchSectionDef(section: string): SectionInfo | undefined {
   for (const d of sectionDefs) {
     if (!sectionDefMatches(d.pattern, section)) continue;
     let target: string | undefined;

@@ -6,7 +6,7 @@ import { attr, bpfRaw } from './attr.js';
 import { BpfCmd } from './constants.js';
 import { BpfError, defaultHint } from './errors.js';
 import { Fd } from './fd.js';
-import { NativeBuffer } from './memory.js';
+import { NativeBuffer, scratch } from './memory.js';
 
 /** Result of a BTF load attempt. */
 export interface BtfLoadResult {
@@ -27,7 +27,9 @@ export interface BtfLoadResult {
 export function btfLoadRaw(btf: Uint8Array, opts: { logLevel?: number; logSize?: number; tokenFd?: number } = {}): BtfLoadResult {
   const logSize = Math.min(opts.logSize ?? 0, 0xffff_ffff >>> 2);
   const off = (btf.length + 7) & ~7;
-  const mem = new NativeBuffer(off + logSize);
+  // Without a log, the thread's scratch memory: a NativeBuffer of its own would cost an
+  // allocation and an ArrayBuffer on every object load.
+  const mem = logSize ? new NativeBuffer(off + logSize) : scratch(off);
   try {
     mem.bytes.set(btf, 0);
     if (logSize) mem.bytes[off] = 0;
@@ -46,7 +48,7 @@ export function btfLoadRaw(btf: Uint8Array, opts: { logLevel?: number; logSize?:
     if (r < 0) return { fd: undefined, errno: -r, log, logTrueSize };
     return { fd: new Fd(r), errno: 0, log, logTrueSize };
   } finally {
-    mem.free();
+    if (logSize) mem.free();
   }
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { TsbpfError } from '../errors.js';
-import { attr, bpfCall, bpfRaw } from './attr.js';
+import { attr, bpfCall, bpfRaw, type Attr } from './attr.js';
 import { BpfCmd } from './constants.js';
 import { bpfError } from './errors.js';
 import { Errno } from './errno.js';
@@ -75,54 +75,85 @@ const PROG_LOAD_SIZE = 148;
 const LOG_MAX = 0xffff_ffff >>> 2;
 
 /**
+ * Writes `char prog_name[16]` (at most 15 bytes; the attr is zeroed, so the NUL is there).
+ * An ASCII name is written a character at a time: TextEncoder allocates an ArrayBuffer for
+ * its result, which costs more than the whole copy, and the loader names every program.
+ */
+function writeObjName(a: Attr, off: number, name: string): void {
+  const n = Math.min(name.length, 15);
+  for (let i = 0; i < n; i++) {
+    if (name.charCodeAt(i) >= 0x80) {
+      a.str(off, name, 16);
+      return;
+    }
+  }
+  const bytes = a.buf.bytes;
+  for (let i = 0; i < n; i++) bytes[off + i] = name.charCodeAt(i);
+}
+
+/**
+ * `s` as a NUL-terminated C string. An ASCII string (every license the kernel knows is one)
+ * is copied a character at a time: for a few bytes that is cheaper than TextEncoder's call.
+ */
+function cstringBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length + 1);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return utf8.encode(s + '\0');
+    out[i] = c;
+  }
+  return out;
+}
+
+/**
  * `BPF_PROG_LOAD` without throwing on a kernel refusal: the caller turns errno + log into its
  * own error (a verifier error, a retry on ENOSPC with `logTrueSize`, a feature probe answer).
  */
 export function progLoadRaw(p: ProgLoadAttr): ProgLoadResult {
   if (p.insns.length % 8 !== 0) throw new TsbpfError(`insns length ${p.insns.length} is not a multiple of 8 (struct bpf_insn)`);
   const logSize = Math.min(p.log_size ?? 0, LOG_MAX);
-  const lic = utf8.encode(p.license + '\0');
-  const parts: (Uint8Array | undefined)[] = [p.insns, lic, p.func_info, p.line_info, p.core_relos];
+  const lic = cstringBytes(p.license);
   const fdArr = p.fd_array ?? [];
   // One block of the reusable scratch memory: insns | license | func_info | line_info |
-  // core_relos | fd_array. The log, which can be large, gets a block of its own.
-  const offs: number[] = [];
-  let total = 0;
-  for (const x of parts) {
-    offs.push(total);
-    total += align8(x?.length ?? 0);
-  }
-  const fdOff = total;
-  total += fdArr.length * 4;
-  const mem = scratch(total);
+  // core_relos | fd_array, each 8-byte aligned. The log, which can be large, gets a block of its own.
+  const licOff = align8(p.insns.length);
+  const funcOff = licOff + align8(lic.length);
+  const lineOff = funcOff + align8(p.func_info?.length ?? 0);
+  const reloOff = lineOff + align8(p.line_info?.length ?? 0);
+  const fdOff = reloOff + align8(p.core_relos?.length ?? 0);
+  const mem = scratch(fdOff + fdArr.length * 4);
   const logBuf = logSize ? new NativeBuffer(logSize) : undefined;
   try {
-    parts.forEach((x, i) => x && mem.bytes.set(x, offs[i]!));
-    fdArr.forEach((fd, i) => mem.view.setInt32(fdOff + i * 4, fd, hostLittleEndian));
+    mem.bytes.set(p.insns, 0);
+    mem.bytes.set(lic, licOff);
+    if (p.func_info) mem.bytes.set(p.func_info, funcOff);
+    if (p.line_info) mem.bytes.set(p.line_info, lineOff);
+    if (p.core_relos) mem.bytes.set(p.core_relos, reloOff);
+    for (let i = 0; i < fdArr.length; i++) mem.view.setInt32(fdOff + i * 4, fdArr[i]!, hostLittleEndian);
     const a = attr(PROG_LOAD_SIZE)
       .u32(0, p.prog_type)
       .u32(4, p.insns.length / 8)
-      .ptr(8, mem.at(offs[0]!))
-      .ptr(16, mem.at(offs[1]!));
+      .ptr(8, mem.ptr)
+      .ptr(16, mem.at(licOff));
     if (logBuf) {
       logBuf.bytes[0] = 0;
       a.u32(24, p.log_level ?? 1).u32(28, logSize).ptr(32, logBuf.ptr);
     }
     a.u32(40, p.kern_version ?? 0).u32(44, p.prog_flags ?? 0);
-    if (p.prog_name) a.str(48, p.prog_name, 16);
+    if (p.prog_name) writeObjName(a, 48, p.prog_name);
     a.u32(64, p.prog_ifindex ?? 0)
       .u32(68, p.expected_attach_type ?? 0)
       .u32(72, p.prog_btf_fd ?? 0);
     if (p.func_info?.length) {
-      a.u32(76, p.func_info_rec_size ?? 8).ptr(80, mem.at(offs[2]!)).u32(88, p.func_info.length / (p.func_info_rec_size ?? 8));
+      a.u32(76, p.func_info_rec_size ?? 8).ptr(80, mem.at(funcOff)).u32(88, p.func_info.length / (p.func_info_rec_size ?? 8));
     }
     if (p.line_info?.length) {
-      a.u32(92, p.line_info_rec_size ?? 16).ptr(96, mem.at(offs[3]!)).u32(104, p.line_info.length / (p.line_info_rec_size ?? 16));
+      a.u32(92, p.line_info_rec_size ?? 16).ptr(96, mem.at(lineOff)).u32(104, p.line_info.length / (p.line_info_rec_size ?? 16));
     }
     a.u32(108, p.attach_btf_id ?? 0).u32(112, p.attach_prog_fd ?? 0);
     if (p.core_relos?.length) {
       const rs = p.core_relo_rec_size ?? 16;
-      a.u32(116, p.core_relos.length / rs).ptr(128, mem.at(offs[4]!)).u32(136, rs);
+      a.u32(116, p.core_relos.length / rs).ptr(128, mem.at(reloOff)).u32(136, rs);
     }
     if (fdArr.length) a.ptr(120, mem.at(fdOff));
     if (p.prog_token_fd) a.i32(144, p.prog_token_fd);
