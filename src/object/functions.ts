@@ -40,6 +40,7 @@ import { extRecordsFor } from '../btf/index.js';
 import {
   SHF_EXECINSTR,
   SHN_UNDEF,
+  STB_LOCAL,
   STB_WEAK,
   STT_FUNC,
   STT_SECTION,
@@ -90,28 +91,54 @@ function isCall(insn: ProgramInstruction): boolean {
   return insn.opcode === (BPF_JMP | BPF_CALL);
 }
 
-/** Reads every function of every executable section; keyed by function name. */
+/**
+ * Reads every function of every executable section, keyed by name: the symbol's name, or,
+ * for a static function whose name another function already has, `name#2`, `name#3`, ...
+ * (two files linked into one object may each have a `static` helper of the same name; the
+ * kernel never sees these keys, it names functions from BTF).
+ * @throws {@link ObjectError} when two global functions have the same name.
+ */
 export function readFunctions(ctx: FunctionContext): Map<string, ElfFunction> {
   const { elf } = ctx;
+  const keys = functionKeys(elf);
   const functions = new Map<string, ElfFunction>();
   for (const section of elf.sections) {
     if ((section.flags & SHF_EXECINSTR) === 0n || section.size === 0) continue;
-    for (const f of readSection(ctx, section)) {
-      const clash = functions.get(f.name);
-      if (clash) {
-        throw new ObjectError(`function '${f.name}' is defined twice (sections '${clash.section.name}' and '${section.name}')`, {
-          section: section.name,
-          sectionIndex: section.index,
-          symbol: f.name,
-        });
-      }
-      functions.set(f.name, f);
-    }
+    for (const f of readSection(ctx, section, keys)) functions.set(f.name, f);
   }
   return functions;
 }
 
-function readSection(ctx: FunctionContext, section: ElfSection): ElfFunction[] {
+/** The key of every function symbol (see {@link readFunctions}); globals keep their names. */
+function functionKeys(elf: ElfFile): Map<ElfSymbol, string> {
+  const symbols = elf.symbols.filter((s) => s.type === STT_FUNC && (elf.sections[s.sectionIndex]?.flags ?? 0n) & SHF_EXECINSTR);
+  const keys = new Map<ElfSymbol, string>();
+  const taken = new Map<string, ElfSymbol>();
+  for (const sym of symbols) {
+    if (sym.bind === STB_LOCAL) continue;
+    const clash = taken.get(sym.name);
+    if (clash) {
+      const section = elf.sections[sym.sectionIndex]!;
+      throw new ObjectError(`function '${sym.name}' is defined twice (sections '${elf.sections[clash.sectionIndex]!.name}' and '${section.name}')`, {
+        section: section.name,
+        sectionIndex: section.index,
+        symbol: sym.name,
+      });
+    }
+    taken.set(sym.name, sym);
+    keys.set(sym, sym.name);
+  }
+  for (const sym of symbols) {
+    if (sym.bind !== STB_LOCAL) continue;
+    let key = sym.name;
+    for (let n = 2; taken.has(key); n++) key = `${sym.name}#${n}`;
+    taken.set(key, sym);
+    keys.set(sym, key);
+  }
+  return keys;
+}
+
+function readSection(ctx: FunctionContext, section: ElfSection, keys: ReadonlyMap<ElfSymbol, string>): ElfFunction[] {
   const { elf } = ctx;
   const where = { section: section.name, sectionIndex: section.index };
   const decoded = decodeProgram(section.data, elf.littleEndian, { section: section.name });
@@ -148,7 +175,7 @@ function readSection(ctx: FunctionContext, section: ElfSection): ElfFunction[] {
   // Copy instructions: a spec owns its instructions, and programs are edited independently.
   const insns: ProgramInstruction[] = new Array(decoded.length);
   for (let i = 0; i < decoded.length; i++) insns[i] = copyInstruction(decoded[i]!);
-  attachRelocations(ctx, section, decoded, insns, indexOfSlot, funcs);
+  attachRelocations(ctx, section, decoded, insns, indexOfSlot, funcs, keys);
   attachExtInfo(ctx, section, insns, indexOfSlot);
 
   return funcs.map(({ sym, start, end }) => {
@@ -156,8 +183,9 @@ function readSection(ctx: FunctionContext, section: ElfSection): ElfFunction[] {
     let last = first;
     while (last < decoded.length && decoded[last]!.index < end) last++;
     const instructions = insns.slice(first, last);
-    instructions[0]!.func = sym.name;
-    return { name: sym.name, section, startSlot: start, instructions, isProgram: section.name !== '.text' };
+    const name = keys.get(sym) ?? sym.name;
+    instructions[0]!.func = name;
+    return { name, section, startSlot: start, instructions, isProgram: section.name !== '.text' };
   });
 }
 
@@ -183,11 +211,14 @@ function copyInstruction(d: DecodedInstruction): ProgramInstruction {
   };
 }
 
+/** The key (see {@link readFunctions}) of the function starting at `slot`. */
 function functionAt(
   funcs: readonly { sym: ElfSymbol; start: number }[],
   slot: number,
+  keys: ReadonlyMap<ElfSymbol, string>,
 ): string | undefined {
-  return funcs.find((f) => f.start === slot)?.sym.name;
+  const sym = funcs.find((f) => f.start === slot)?.sym;
+  return sym && (keys.get(sym) ?? sym.name);
 }
 
 /** Functions of another section, by start slot (for calls across sections). */
@@ -208,6 +239,7 @@ function attachRelocations(
   insns: ProgramInstruction[],
   indexOfSlot: Int32Array,
   funcs: readonly { sym: ElfSymbol; start: number; end: number }[],
+  keys: ReadonlyMap<ElfSymbol, string>,
 ): void {
   const { elf } = ctx;
   const programOf = (slot: number) => funcs.find((f) => slot >= f.start && slot < f.end)?.sym.name;
@@ -229,7 +261,7 @@ function attachRelocations(
     const i = indexOfSlot[slot] ?? -1;
     if (i < 0) throw new ObjectError('relocation points into the middle of an ld_imm64 instruction', where(slot));
     relocated[i] = 1;
-    insns[i]!.reference = referenceFor(ctx, rel, insns[i]!, slot, where, functionsOfSection);
+    insns[i]!.reference = referenceFor(ctx, rel, insns[i]!, slot, where, functionsOfSection, keys);
   }
 
   // Calls without a relocation are pc-relative inside this section.
@@ -238,7 +270,7 @@ function attachRelocations(
     if (relocated[i] || !isCall(insn) || insn.src !== BPF_PSEUDO_CALL) continue;
     const index = decoded[i]!.index;
     const target = index + insn.imm + 1;
-    const name = functionAt(funcs, target);
+    const name = functionAt(funcs, target, keys);
     if (!name) {
       throw new ObjectError(`call to slot ${target}, where no function starts`, {
         section: section.name,
@@ -258,6 +290,7 @@ function referenceFor(
   slot: number,
   where: Where,
   functionsOfSection: (index: number) => { sym: ElfSymbol; start: number }[],
+  keys: ReadonlyMap<ElfSymbol, string>,
 ): Reference {
   const { elf } = ctx;
   const sym = elf.symbols[rel.symbolIndex]!;
@@ -290,7 +323,7 @@ function referenceFor(
     if (call && insn.src !== BPF_PSEUDO_CALL) {
       throw new ObjectError(`call relocation against '${symName}' on a helper call (src_reg ${insn.src})`, at());
     }
-    const name = functionAt(functionsOfSection(target.index), targetSlot);
+    const name = functionAt(functionsOfSection(target.index), targetSlot, keys);
     if (!name) {
       throw new ObjectError(`${call ? 'call' : 'function address'} into '${target.name}' slot ${targetSlot}, where no function starts`, at());
     }
