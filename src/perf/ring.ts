@@ -117,7 +117,14 @@ export class PerfRing {
     if (this.#stopped) return undefined;
     const avail = Number(Atomics.load(this.#head, 0)) - this.#tailPos;
     if (avail <= 0) return undefined;
-    this.#scan(PerfRing.#hold, avail, 1);
+    try {
+      this.#scan(PerfRing.#hold, avail, 1);
+    } catch (e) {
+      // A corrupt record: nothing is consumed (the next drain meets it again).
+      this.#pos = 0;
+      this.#n = 0;
+      throw e;
+    }
     if (this.#n === 0) {
       // Only PERF_RECORD_LOST records: consumed.
       this.#advance();
