@@ -253,10 +253,15 @@ export class Ring {
       pos += total;
       if (h & 0x4000_0000) continue; // BPF_RINGBUF_DISCARD_BIT
       n++;
-      // Past this record before fn runs: if fn throws, the record counts as consumed.
-      this.#pos = pos;
-      this.#n = n;
-      fn(rec.at(off + BPF_RINGBUF_HDR_SZ, len));
+      try {
+        fn(rec.at(off + BPF_RINGBUF_HDR_SZ, len));
+      } catch (e) {
+        // pos and n are already past this record: it counts as consumed. (Saved here, not
+        // before every call: a try costs nothing until something throws.)
+        this.#pos = pos;
+        this.#n = n;
+        throw e;
+      }
       if (this.#stopped === true) {
         reason = StopReason.Limit;
         break;

@@ -110,4 +110,92 @@ describe('Ring (fake memory)', () => {
     f.prod[0] = 16n;
     expect(() => f.ring.drain(() => {}, Infinity, [0])).toThrow(/exceeds the 16 bytes the producer published/);
   });
+
+  it('a throwing callback stops the pass; its record counts as consumed and the rest stay', () => {
+    const f = fake();
+    let p = f.write(0, 8, 0, 1);
+    const second = p;
+    p = f.write(p, 8, 0, 2);
+    const third = p;
+    p = f.write(p, 8, 0, 3);
+    f.prod[0] = BigInt(p);
+    const seen: number[] = [];
+    const fn = (r: { bytes: Uint8Array }): void => {
+      seen.push(r.bytes[0]!);
+      if (r.bytes[0] === 2) throw new Error('boom');
+    };
+    expect(() => f.ring.drain(fn, Infinity, [0])).toThrow('boom');
+    expect(f.consumerPos[0]).toBe(BigInt(third));
+    expect(second).toBeLessThan(third);
+    const out = [0];
+    f.ring.drain(fn, Infinity, out);
+    expect(seen).toEqual([1, 2, 3]);
+    expect(out[0]).toBe(1);
+  });
+
+  it('stop() from inside the callback ends the pass after that record', () => {
+    const f = fake();
+    let p = 0;
+    for (let i = 0; i < 5; i++) p = f.write(p, 8, 0, i);
+    f.prod[0] = BigInt(p);
+    const seen: number[] = [];
+    const out = [0];
+    const reason = f.ring.drain((r) => {
+      seen.push(r.bytes[0]!);
+      if (seen.length === 2) f.ring.stop();
+    }, Infinity, out);
+    expect(reason).toBe(StopReason.Limit);
+    expect(seen).toEqual([0, 1]);
+    expect(out[0]).toBe(2);
+    expect(f.consumerPos[0]).toBe(32n); // two 16-byte records
+  });
+
+  it('hands at most `limit` records and resumes where it stopped', () => {
+    const f = fake();
+    let p = 0;
+    for (let i = 0; i < 5; i++) p = f.write(p, 8, 0, i);
+    f.prod[0] = BigInt(p);
+    const seen: number[] = [];
+    const out = [0];
+    expect(f.ring.drain((r) => seen.push(r.bytes[0]!), 3, out)).toBe(StopReason.Limit);
+    expect(out[0]).toBe(3);
+    expect(f.ring.drain((r) => seen.push(r.bytes[0]!), Infinity, out)).toBe(StopReason.Empty);
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('keeps exact positions past 2^32 bytes (a long-lived ring), publishing them whole', () => {
+    const f = fake();
+    const start = 2 ** 32 * 3 + SIZE - 24; // a record wraps, and the position is a double
+    f.consumerPos[0] = BigInt(start);
+    const ring = new Ring(f.consumerPos.buffer as ArrayBuffer, f.prod.buffer as ArrayBuffer, PAGE, SIZE, 'fake', 0);
+    let p = start;
+    for (let i = 0; i < 4; i++) p = f.write(p, 16, 0, 10 + i);
+    f.prod[0] = BigInt(p);
+    const seen: number[] = [];
+    const out = [0];
+    expect(ring.drain((r) => seen.push(r.bytes[0]!, r.bytes[15]!), Infinity, out)).toBe(StopReason.Empty);
+    expect(seen).toEqual([10, 10, 11, 11, 12, 12, 13, 13]);
+    expect(f.consumerPos[0]).toBe(BigInt(p));
+  });
+
+  it('publishes the consumer position during a long pass, not only at its end', () => {
+    // A 64 KiB ring: the position is published every quarter of it (16 KiB).
+    const size = 64 << 10;
+    const consumer = new ArrayBuffer(PAGE);
+    const producer = new ArrayBuffer(PAGE + 2 * size);
+    const hdr = new DataView(producer, PAGE);
+    let p = 0;
+    for (let i = 0; i < 4000; i++) {
+      hdr.setUint32(p, 8, true);
+      p += 16;
+    }
+    new BigUint64Array(producer, 0, 1)[0] = BigInt(p);
+    const cons = new BigUint64Array(consumer, 0, 1);
+    const ring = new Ring(consumer, producer, PAGE, size, 'big', 0);
+    const seenPositions = new Set<bigint>();
+    ring.drain(() => seenPositions.add(cons[0]!), Infinity, [0]);
+    expect(cons[0]).toBe(BigInt(p));
+    // Published at 16 KiB and 32 KiB while records were still being handed out.
+    expect([...seenPositions].filter((x) => x > 0n).length).toBeGreaterThanOrEqual(2);
+  });
 });
