@@ -224,9 +224,13 @@ export class PerfRing {
           throw this.#corrupt(this.#tailPos + pos - recSize, `raw sample of ${len < 0 ? 'no' : len} bytes in a ${recSize}-byte record`);
         }
         n++;
-        // Past this sample before fn runs: if fn throws, it counts as consumed.
-        this.#stopAt(pos, n);
-        fn(rec.at(off + 12, len));
+        try {
+          fn(rec.at(off + 12, len));
+        } catch (e) {
+          // pos and n are already past this sample: it counts as consumed.
+          this.#stopAt(pos, n);
+          throw e;
+        }
         if (this.#stopped === true) break;
       } else if (type === 2 && recSize >= 24) {
         // PERF_RECORD_LOST: u64 id, u64 lost.
