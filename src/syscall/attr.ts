@@ -81,8 +81,19 @@ export class Attr {
   }
   /** A `char name[len]` field: at most len-1 bytes, NUL-terminated. */
   str(off: number, s: string, len: number): this {
-    const b = utf8.encode(s);
-    this.buf.bytes.set(b.subarray(0, len - 1), off);
+    // An ASCII string (object names, licenses, paths, nearly always) is copied a character
+    // at a time: TextEncoder allocates an ArrayBuffer for its result, which costs more than
+    // the copy of a few bytes, and names are written on every map and program load.
+    const bytes = this.buf.bytes;
+    const n = Math.min(s.length, len - 1);
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        bytes.set(utf8.encode(s).subarray(0, len - 1), off);
+        return this;
+      }
+      bytes[off + i] = c;
+    }
     return this;
   }
   getU32(off: number): number {
