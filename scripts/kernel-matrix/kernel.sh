@@ -13,6 +13,7 @@
 #   initrd.cpio.gz             busybox + init.sh + the 9p/virtio/overlay modules, in load order
 #                              (rebuilt when init.sh changes; init.sh is the copy it holds)
 #   package                    the .deb name and version it came from
+#   module-dirs                the module folders extracted (a change prepares the kernel again)
 # A second call finds `package` and returns at once.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,9 +42,13 @@ resolve() {
 # dependencies come from modules.dep; built-in ones (modules.builtin) are skipped.
 initrd_modules=(virtio_pci 9pnet_virtio 9p overlay)
 # Module folders extracted from the package: the initramfs ones, plus what the tests
-# modprobe in the guest (veth for the netdev tests, net/sched for tc).
+# modprobe in the guest (veth for the netdev tests, net/sched for tc, nf_conntrack for kfuncs
+# in module BTF with its dependencies: nf_defrag_ipv4/6, libcrc32c and the crc32c it asks
+# for with a softdep).
 # Patterns a kernel lacks (fs/fscache is part of netfs in 6.12) are skipped.
-module_dirs=(net/9p fs/9p fs/netfs fs/fscache fs/overlayfs drivers/virtio drivers/net/veth.ko net/sched)
+module_dirs=(net/9p fs/9p fs/netfs fs/fscache fs/overlayfs drivers/virtio drivers/net/veth.ko net/sched
+  net/netfilter/nf_conntrack.ko net/ipv4/netfilter/nf_defrag_ipv4.ko net/ipv6/netfilter/nf_defrag_ipv6.ko
+  lib/libcrc32c.ko crypto/crc32c_generic.ko arch/x86/crypto/crc32c-intel.ko)
 
 prepare() {
   local series="$1" pkg kver root deb tmp
@@ -52,7 +57,8 @@ prepare() {
   kver="${pkg#linux-image-}"
   kver="${kver%-unsigned}"
   root="$cache/$kver"
-  if [ -f "$root/package" ]; then
+  # A cached kernel extracted with another module list is prepared again.
+  if [ -f "$root/package" ] && [ "$(cat "$root/module-dirs" 2>/dev/null)" = "${module_dirs[*]}" ]; then
     # A changed init.sh only needs a new initramfs.
     if ! cmp -s "$here/init.sh" "$root/init.sh"; then
       build_initrd "$root" "$kver"
@@ -88,6 +94,7 @@ prepare() {
   depmod -b "$tmp/k" "$kver"
   build_initrd "$tmp/k" "$kver"
   dpkg-deb -f "$deb" Package Version > "$tmp/k/package"
+  echo "${module_dirs[*]}" > "$tmp/k/module-dirs"
   rm -rf "$root"
   mv "$tmp/k" "$root"
   echo "$root"

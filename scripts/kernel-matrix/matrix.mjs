@@ -27,6 +27,7 @@ const root = resolve(here, '../..');
 const defaultTests = [
   'test/vm/attach.test.ts',
   'test/vm/load-table.test.ts',
+  'test/vm/module-kfunc.test.ts',
   'test/link/lockdown-kprobe.test.ts',
   'test/link/section.test.ts',
   'test/link/iter.test.ts',
@@ -34,6 +35,7 @@ const defaultTests = [
   'test/collection/load.test.ts',
   'test/collection/core-e2e.test.ts',
   'test/collection/attach-all.test.ts',
+  'test/collection/module-btf.test.ts',
   'test/maps/ops.test.ts',
   'test/maps/btf-typed.test.ts',
   'test/programs/program.test.ts',

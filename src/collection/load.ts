@@ -4,7 +4,8 @@
  * The steps, in libbpf's order (`bpf_object__load`):
  * 1. **kernel BTF**, only when something needs it: CO-RE relocations, `__ksym` externs and
  *    kfunc calls, BTF attach targets (`tp_btf/`, `fentry/`, `lsm/`, `iter/`...). The
- *    `kernelBtf` option replaces the running kernel's (a BTFHub file).
+ *    `kernelBtf` option replaces the running kernel's (a BTFHub file). A kfunc or typed ksym
+ *    missing from it is looked up in the loaded modules' BTF (`module-btf.ts`).
  * 2. **object BTF**: data sections fixed up and kinds the kernel lacks replaced
  *    (`sanitizeBtf`), then `BPF_BTF_LOAD`. If the kernel refuses it the object loads without
  *    BTF (no func/line info, maps without BTF types), as libbpf does.
@@ -64,12 +65,14 @@ import { encodeVariable, findVariable, type VariableValue } from './globals.js';
 import { readKallsyms } from './kallsyms.js';
 import { createStructOpsMap, planStructOps, structOpsValue, type StructOpsTarget } from './struct-ops.js';
 import { fillKconfig } from './kconfig.js';
+import { KernelSymbolBtf, moduleSymbolsUnsupported, type ModuleSymbolUse } from './module-btf.js';
 
 /** Options of {@link loadCollection}. */
 export interface LoadOptions {
   /**
    * Target BTF for CO-RE, ksyms, kfuncs and attach targets instead of
-   * `/sys/kernel/btf/vmlinux` (a BTFHub file for a kernel without BTF).
+   * `/sys/kernel/btf/vmlinux` (a BTFHub file for a kernel without BTF). A kfunc or typed
+   * ksym it lacks is still looked up in the loaded modules' BTF.
    */
   kernelBtf?: Btf;
   /** Directory of `LIBBPF_PIN_BY_NAME` maps (libbpf's `pin_root_path`). Default `/sys/fs/bpf`. */
@@ -330,14 +333,19 @@ function decodedLineInfo(insns: readonly ProgramInstruction[]): InsnLineInfo[] {
 
 interface Resolved {
   maps: Map<string, BpfMap>;
-  kernel: Btf | undefined;
+  /** kfuncs and typed ksyms: vmlinux, then module BTF; undefined without kernel BTF. */
+  ksyms: KernelSymbolBtf | undefined;
   kallsyms: Map<string, bigint>;
   /** Extern index in libbpf's order, for poisoned kfunc calls. */
   externs: Map<string, number>;
 }
 
-/** Writes the kernel's view of every reference into the instructions (a copy). */
-function resolveReferences(p: ProgramSpec, insns: ProgramInstruction[], r: Resolved): void {
+/**
+ * Writes the kernel's view of every reference into the instructions (a copy). Returns the
+ * kfuncs and typed ksyms found in module BTF (the program then needs `fd_array` for its calls).
+ */
+function resolveReferences(p: ProgramSpec, insns: ProgramInstruction[], r: Resolved): ModuleSymbolUse[] {
+  const fromModules: ModuleSymbolUse[] = [];
   let slot = 0;
   for (const insn of insns) {
     const ref = insn.reference;
@@ -357,9 +365,9 @@ function resolveReferences(p: ProgramSpec, insns: ProgramInstruction[], r: Resol
         break;
       }
       case 'kfunc': {
-        const id = r.kernel?.findByName(ref.name, 'FUNC');
-        if (id === undefined) {
-          if (!ref.weak) throw new LoadError(`kfunc '${ref.name}' not found in kernel BTF`, { ...where, symbol: ref.name });
+        const found = r.ksyms?.find(ref.name, 'FUNC');
+        if (found === undefined) {
+          if (!ref.weak) throw new LoadError(`kfunc '${ref.name}' not found in kernel BTF (searched ${searched(r)})`, { ...where, symbol: ref.name });
           // An unresolved weak kfunc call becomes a helper call to 2002000000 + the extern's
           // index (libbpf's poison_kfunc_call): dead code is removed before helper calls are
           // fixed up, and a reachable one fails with `invalid func unknown#2002000000`, which
@@ -371,21 +379,25 @@ function resolveReferences(p: ProgramSpec, insns: ProgramInstruction[], r: Resol
           break;
         }
         insn.src = BPF_PSEUDO_KFUNC_CALL;
-        insn.imm = id;
-        insn.off = 0; // index into fd_array: 0 is vmlinux
+        insn.imm = found.id;
+        // off: the index of the BTF's fd in fd_array; 0 is vmlinux.
+        insn.off = found.module ? r.ksyms!.fdArrayIndex(found.module) : 0;
+        if (found.module) fromModules.push({ kind: 'kfunc', name: ref.name, module: found.module.name, insn: at });
         break;
       }
       case 'ksym': {
         if (ref.typed) {
-          const id = r.kernel?.findByName(ref.name, 'VAR');
-          if (id === undefined) {
-            if (!ref.weak) throw new LoadError(`ksym '${ref.name}' not found in kernel BTF (no VAR of that name)`, { ...where, symbol: ref.name });
+          const found = r.ksyms?.find(ref.name, 'VAR');
+          if (found === undefined) {
+            if (!ref.weak) throw new LoadError(`ksym '${ref.name}' not found in kernel BTF (no VAR of that name; searched ${searched(r)})`, { ...where, symbol: ref.name });
             insn.src = 0;
             setImm64(insn, 0n);
             break;
           }
           insn.src = BPF_PSEUDO_BTF_ID;
-          setImm64(insn, BigInt(id)); // second half's imm: BTF fd index 0 (vmlinux)
+          // First half's imm: the VAR's id; second half's: the BTF's fd itself, 0 for vmlinux.
+          setImm64(insn, (BigInt(found.module?.fd.raw ?? 0) << 32n) | BigInt(found.id));
+          if (found.module) fromModules.push({ kind: 'ksym', name: ref.name, module: found.module.name, insn: at });
         } else {
           const addr = r.kallsyms.get(ref.name);
           if (addr === undefined && !ref.weak) throw new LoadError(`ksym '${ref.name}' not found in /proc/kallsyms`, { ...where, symbol: ref.name });
@@ -399,6 +411,12 @@ function resolveReferences(p: ProgramSpec, insns: ProgramInstruction[], r: Resol
         break; // resolveCalls
     }
   }
+  return fromModules;
+}
+
+/** What a failed kernel symbol lookup searched: `vmlinux and 2 module BTFs`. */
+function searched(r: Resolved): string {
+  return r.ksyms ? r.ksyms.searched() : 'none: no kernel BTF';
 }
 
 /** An `ObjectMapSpec` as `BpfMap.create` takes it. */
@@ -493,6 +511,7 @@ function loadProgram(
   options: LoadOptions,
   fixups: readonly CoreFixup[],
   spec: ObjectSpec,
+  fdArray: readonly number[] | undefined,
 ): Fd {
   const bytes = encodeProgram(insns);
   const info = btf ? funcAndLineInfo(insns) : {};
@@ -511,6 +530,8 @@ function loadProgram(
     line_info: btf && info.funcInfo ? info.lineInfo : undefined,
     attach_btf_id: needsAttachBtf(p) && kernel ? attachBtfId(p, kernel, options) : 0,
     attach_prog_fd: options.attachTargets?.[p.name]?.program.fd ?? 0,
+    // Only for calls to module kfuncs: a kernel before 5.14 refuses the field (E2BIG).
+    fd_array: fdArray as number[] | undefined,
   };
   // The common case first, with nothing allocated for the others: no log asked for, loaded.
   const first = options.logLevel ? undefined : progLoadRetrying(attrs, 0, 0);
@@ -639,6 +660,9 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
 
   const structOps = kernel && [...spec.maps.values()].some((m) => m.structOps) ? planStructOps(spec, kernel) : undefined;
 
+  // kfuncs and typed ksyms: vmlinux first, then the modules' BTF, listed on the first miss.
+  // The module BTF fds stay open until every program is loaded, and are closed in any case.
+  const ksyms = kernel ? new KernelSymbolBtf(kernel, runningKernelBtf) : undefined;
   const undo = new Undo();
   const pinned: string[] = [];
   try {
@@ -694,7 +718,7 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
     // 4. Programs.
     const ksymNames = new Set<string>();
     for (const p of programs) for (const i of p.instructions) if (i.reference?.kind === 'ksym' && !i.reference.typed) ksymNames.add(i.reference.name);
-    const resolved: Resolved = { maps, kernel, kallsyms: readKallsyms(ksymNames), externs: externIndexes(spec) };
+    const resolved: Resolved = { maps, ksyms, kallsyms: readKallsyms(ksymNames), externs: externIndexes(spec) };
     const hasCore = programs.some((p) => p.instructions.some((i) => i.coreRelo));
     const fixups: CoreFixup[] = hasCore && kernel ? computeFixups({ ...spec, programs }, kernel) : [];
     const rodata = [...spec.maps.values()].filter((m) => m.dataSection?.startsWith('.rodata')).map((m) => maps.get(m.name)!);
@@ -706,8 +730,14 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
       if (fixups.length) insns = applyFixups(insns, fixups, p.name);
       if (p.type === ProgType.STRUCT_OPS) p = structOpsProgram(p, structOps?.targets.get(p.name));
       resolveCalls(insns, p.name);
-      resolveReferences(p, insns, resolved);
-      const fd = loadProgram(p, insns, btf, kernel, options, fixups, spec);
+      const fromModules = resolveReferences(p, insns, resolved);
+      let fd: Fd;
+      try {
+        fd = loadProgram(p, insns, btf, kernel, options, fixups, spec, fromModules.some((u) => u.kind === 'kfunc') ? ksyms?.fdArray : undefined);
+      } catch (e) {
+        // A kernel too old for module kfuncs or ksyms refuses with E2BIG or a bare verifier line.
+        throw moduleSymbolsUnsupported(p.name, fromModules, e) ?? e;
+      }
       const prog = new Program(fd, p.name, p.type, p.expectedAttachType);
       undo.push(() => prog.close());
       loaded.set(p.name, prog);
@@ -750,5 +780,7 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
       }
     }
     throw e;
+  } finally {
+    ksyms?.close();
   }
 }

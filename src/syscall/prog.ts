@@ -49,7 +49,7 @@ export interface ProgLoadAttr {
   attach_btf_id?: number;
   /** Also `attach_btf_obj_fd` (same slot). */
   attach_prog_fd?: number;
-  /** `fd_array`: map fds referenced by index (BPF_PSEUDO_MAP_IDX). */
+  /** `fd_array`: map fds referenced by index (BPF_PSEUDO_MAP_IDX), module BTF fds indexed by kfunc calls' `off`. */
   fd_array?: number[];
   /** Size of one `struct bpf_core_relo`, for CO-RE done by the kernel. */
   core_relo_rec_size?: number;
