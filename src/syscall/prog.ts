@@ -4,7 +4,7 @@
  * @module
  */
 import { TsbpfError } from '../errors.js';
-import { attr, bpfCall, bpfRaw, type Attr } from './attr.js';
+import { attr, bpfCall, bpfRaw } from './attr.js';
 import { BpfCmd } from './constants.js';
 import { bpfError } from './errors.js';
 import { Errno } from './errno.js';
@@ -75,23 +75,6 @@ const PROG_LOAD_SIZE = 148;
 const LOG_MAX = 0xffff_ffff >>> 2;
 
 /**
- * Writes `char prog_name[16]` (at most 15 bytes; the attr is zeroed, so the NUL is there).
- * An ASCII name is written a character at a time: TextEncoder allocates an ArrayBuffer for
- * its result, which costs more than the whole copy, and the loader names every program.
- */
-function writeObjName(a: Attr, off: number, name: string): void {
-  const n = Math.min(name.length, 15);
-  for (let i = 0; i < n; i++) {
-    if (name.charCodeAt(i) >= 0x80) {
-      a.str(off, name, 16);
-      return;
-    }
-  }
-  const bytes = a.buf.bytes;
-  for (let i = 0; i < n; i++) bytes[off + i] = name.charCodeAt(i);
-}
-
-/**
  * `s` as a NUL-terminated C string. An ASCII string (every license the kernel knows is one)
  * is copied a character at a time: for a few bytes that is cheaper than TextEncoder's call.
  */
@@ -140,7 +123,7 @@ export function progLoadRaw(p: ProgLoadAttr): ProgLoadResult {
       a.u32(24, p.log_level ?? 1).u32(28, logSize).ptr(32, logBuf.ptr);
     }
     a.u32(40, p.kern_version ?? 0).u32(44, p.prog_flags ?? 0);
-    if (p.prog_name) writeObjName(a, 48, p.prog_name);
+    if (p.prog_name) a.str(48, p.prog_name, 16); // char prog_name[16]
     a.u32(64, p.prog_ifindex ?? 0)
       .u32(68, p.expected_attach_type ?? 0)
       .u32(72, p.prog_btf_fd ?? 0);
