@@ -40,6 +40,15 @@ function fake() {
   return { ring, prod, write, setHeader, consumerPos: new BigUint64Array(consumer, 0, 1), data };
 }
 
+/** A fake ring holding `n` committed 8-byte records whose bytes are 0, 1, 2, ... */
+function withRecords(n: number): ReturnType<typeof fake> {
+  const f = fake();
+  let p = 0;
+  for (let i = 0; i < n; i++) p = f.write(p, 8, 0, i);
+  f.prod[0] = BigInt(p);
+  return f;
+}
+
 describe('Ring (fake memory)', () => {
   it('hands records in order, skips discarded ones, publishes the consumer position', () => {
     const f = fake();
@@ -134,10 +143,7 @@ describe('Ring (fake memory)', () => {
   });
 
   it('stop() from inside the callback ends the pass after that record', () => {
-    const f = fake();
-    let p = 0;
-    for (let i = 0; i < 5; i++) p = f.write(p, 8, 0, i);
-    f.prod[0] = BigInt(p);
+    const f = withRecords(5);
     const seen: number[] = [];
     const out = [0];
     const reason = f.ring.drain((r) => {
@@ -151,10 +157,7 @@ describe('Ring (fake memory)', () => {
   });
 
   it('hands at most `limit` records and resumes where it stopped', () => {
-    const f = fake();
-    let p = 0;
-    for (let i = 0; i < 5; i++) p = f.write(p, 8, 0, i);
-    f.prod[0] = BigInt(p);
+    const f = withRecords(5);
     const seen: number[] = [];
     const out = [0];
     expect(f.ring.drain((r) => seen.push(r.bytes[0]!), 3, out)).toBe(StopReason.Limit);
