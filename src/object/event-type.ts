@@ -8,11 +8,19 @@
 import { skipModifiers } from '../btf/index.js';
 import type { ObjectSpec } from './spec.js';
 
+/** A record type an object declares for a ring or perf buffer. */
+export interface DeclaredEventType {
+  /** The struct or union's BTF id (modifiers and typedefs skipped). */
+  typeId: number;
+  /** Where it is declared: `__type(value, ...)` in the map definition, or `__tsbpf_event_<map>`. */
+  origin: 'map value' | 'global';
+}
+
 /**
  * The BTF id of the struct or union the object declares for the records of `map`, and where
  * the declaration is; undefined when it declares none (or has no BTF).
  */
-export function declaredEventType(spec: ObjectSpec, map: string): { typeId: number; origin: 'map value' | 'global' } | undefined {
+export function declaredEventType(spec: ObjectSpec, map: string): DeclaredEventType | undefined {
   const btf = spec.btf;
   if (!btf) return undefined;
   const def = spec.maps.get(map);

@@ -14,4 +14,4 @@ export { findSectionDef, sectionDefMatches, sectionDefs, SecFlags, type SectionD
 export { resolveCalls, linkProgram } from './link.js';
 export { internalMapName, isDataSection, BPF_OBJ_NAME_LEN } from './maps.js';
 export { readStructOpsMaps, isStructOpsSection, type StructOpsSpec } from './struct-ops.js';
-export { declaredEventType } from './event-type.js';
+export { declaredEventType, type DeclaredEventType } from './event-type.js';
