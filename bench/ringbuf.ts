@@ -15,13 +15,15 @@
  * driven by Node's event loop; libbpf: `ring_buffer__poll`), and the figure is records per
  * second from "go" until the last record was consumed. This is the issue's end-to-end
  * target: the kernel producer is the slower side, so a consumer that keeps up gets its rate.
+ * Both sides run the consumer on CPU 0 and the producer on CPU 1 (bench/peer/ringbuf.c says
+ * why: left to the scheduler, whether the two shared a CPU decided the C side's result).
  *
  * Perf buffer: `PerfReader.consume` against libbpf's `perf_buffer__consume`; the producer is
  * an XDP program (BPF_PROG_TEST_RUN) calling `bpf_perf_event_output` 4096 times per run,
  * batches of 8 runs (32,768 records), 4096 pages per CPU; end to end likewise.
  * Run: `npm run bench -- ringbuf`. Needs root. Prints JSON.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +144,21 @@ function rate(e: E2e): number {
  * drained).
  */
 async function concurrentSide(kind: 'ring' | 'perf', size: number, runs: number): Promise<E2e> {
+  // The consumer (every thread of this process) on CPU 0, the producer on CPU 1, as the C
+  // peer does.
+  const cpus = possibleCpus();
+  const pinned = cpus >= 2;
+  if (!pinned) return concurrentRun(kind, size, runs, false);
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+  try {
+    return await concurrentRun(kind, size, runs, true);
+  } finally {
+    execFileSync('taskset', ['-a', '-p', '-c', `0-${cpus - 1}`, String(process.pid)], { stdio: 'ignore' });
+  }
+}
+
+/** concurrentSide after the CPUs are set: the run itself. */
+async function concurrentRun(kind: 'ring' | 'perf', size: number, runs: number, pinned: boolean): Promise<E2e> {
   using map =
     kind === 'ring'
       ? BpfMap.create({ type: 'ringbuf', name: 'bench', keySize: 0, valueSize: 0, maxEntries: 64 << 20 })
@@ -149,7 +166,7 @@ async function concurrentSide(kind: 'ring' | 'perf', size: number, runs: number)
   using src = kind === 'perf' ? perfSource() : undefined;
   using prog = kind === 'ring' ? fixedProducer(map.fd, PER_RUN, size) : perfProducer(map.fd, src!.fd, PER_RUN, size);
   using reader = kind === 'ring' ? RingbufReader.open(map) : PerfReader.open(map, { pagesPerCpu: PERF_PAGES });
-  const child = spawn(buildPeer('ringbuf', ['bpf']), ['produce', String(runs), kind], { stdio: ['pipe', 'pipe', 'inherit', prog.raw] });
+  const child = spawn(buildPeer('ringbuf', ['bpf']), ['produce', String(runs), kind, ...(pinned ? ['1'] : [])], { stdio: ['pipe', 'pipe', 'inherit', prog.raw] });
   let out = '';
   child.stdout!.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
