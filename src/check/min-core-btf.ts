@@ -34,8 +34,9 @@
  */
 import type { Btf } from '../btf/btf.js';
 import type { BtfExt } from '../btf/ext.js';
-import { BTF_KIND_ARRAY, BTF_KIND_STRUCT, BTF_KIND_UNION, type BtfMember, type BtfType } from '../btf/kinds.js';
+import { BTF_KIND_ARRAY, BTF_KIND_STRUCT, BTF_KIND_UNION, type BtfType } from '../btf/kinds.js';
 import { encodeBtf, StringTable } from '../btf/marshal.js';
+import { mapTypeIds } from '../btf/dedup.js';
 import {
   BPF_CORE_ENUMVAL_EXISTS,
   BPF_CORE_ENUMVAL_VALUE,
@@ -271,50 +272,44 @@ function emit(source: Btf, marks: Marks, relocations: number): MinCoreBtf {
   const strings = new StringTable();
   const types: BtfType[] = [];
   for (const id of ids) {
-    const t = source.type(id);
-    const nid = newId.get(id)!;
-    const nameOff = strings.add(t.name);
+    // Btf.type() decodes a fresh object: ours to edit. Strings are added in bpftool's order
+    // (the type's name, then its members', values' or parameters'), ids remapped last.
+    const t: BtfType = { ...source.type(id), id: newId.get(id)! };
+    t.nameOff = strings.add(t.name);
     switch (t.kind) {
       case 'STRUCT':
       case 'UNION': {
         const keep = marks.members.get(id);
-        const members: BtfMember[] = [];
-        t.members.forEach((m, i) => {
-          if (!keep?.has(i)) return;
-          members.push({ name: m.name, nameOff: strings.add(m.name), type: remap(m.type), bitsOffset: m.bitsOffset, bitfieldSize: m.bitfieldSize });
-        });
+        t.members = t.members
+          .filter((_, i) => keep?.has(i))
+          .map((m) => ({ name: m.name, nameOff: strings.add(m.name), type: m.type, bitsOffset: m.bitsOffset, bitfieldSize: m.bitfieldSize }));
         // libbpf's btf__add_field sets kind_flag once a bitfield member is added.
-        types.push({ id: nid, kind: t.kind, name: t.name, nameOff, size: t.size, kindFlag: members.some((m) => m.bitfieldSize !== 0), members });
+        t.kindFlag = t.members.some((m) => m.bitfieldSize !== 0);
         break;
       }
       case 'ENUM':
-        types.push({ ...t, id: nid, nameOff, values: t.values.map((v) => ({ ...v, nameOff: strings.add(v.name) })) });
-        break;
       case 'ENUM64':
-        types.push({ ...t, id: nid, nameOff, values: t.values.map((v) => ({ ...v, nameOff: strings.add(v.name) })) });
+        t.values = t.values.map((v) => ({ ...v, nameOff: strings.add(v.name) })) as typeof t.values;
         break;
       case 'FUNC_PROTO':
-        types.push({ ...t, id: nid, nameOff, returnType: remap(t.returnType), params: t.params.map((p) => ({ ...p, nameOff: strings.add(p.name), type: remap(p.type) })) });
+        t.params = t.params.map((p) => ({ ...p, nameOff: strings.add(p.name) }));
         break;
       case 'ARRAY':
-        types.push({ ...t, id: nid, nameOff, type: remap(t.type), indexType: remap(t.indexType) });
-        break;
       case 'PTR':
       case 'CONST':
       case 'VOLATILE':
       case 'RESTRICT':
       case 'TYPEDEF':
       case 'TYPE_TAG':
-        types.push({ ...t, id: nid, nameOff, type: remap(t.type) });
-        break;
       case 'INT':
       case 'FLOAT':
       case 'FWD':
-        types.push({ ...t, id: nid, nameOff });
         break;
       default:
         throw new TsbpfError(`min_core_btf: type [${id}]: unsupported kind ${t.kind}`);
     }
+    mapTypeIds(t, remap);
+    types.push(t);
   }
   const bytes = encodeBtf(types, strings.bytes(), { littleEndian: source.littleEndian });
   return { bytes, types, sourceIds: ids, relocations };
