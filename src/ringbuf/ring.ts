@@ -162,9 +162,10 @@ export class Ring {
         // Runs of at most #publishStep bytes, each followed by a publish.
         reason = this.#scan(fn, avail, limit - n);
         n += this.#advance();
-        this.#publish(this.#cons);
+        if (this.#cons !== this.#published) this.#publish(this.#cons);
         if (reason === StopReason.Busy) {
-          // Published what we consumed, so the kernel's "wake if cons_pos == rec_pos" rule
+          // Published what we consumed (now or by an earlier store, already ordered before
+          // the load below), so the kernel's "wake if cons_pos == rec_pos" rule
           // (bpf_ringbuf_commit) wakes us for this record; now look once more, because the
           // commit may have happened between our load and our store (aya's lost-wakeup race;
           // Atomics.store is SeqCst, so this reload is ordered after it).
