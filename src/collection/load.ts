@@ -11,10 +11,11 @@
  *    BTF (no func/line info, maps without BTF types), as libbpf does.
  * 3. **maps**: every map created; data maps written, `.rodata` and `.kconfig` frozen;
  *    `LIBBPF_PIN_BY_NAME` maps reused from `<pinRoot>/<name>` when compatible, else pinned.
- * 4. **programs**: each program's instructions copied, CO-RE fixups applied, calls
- *    resolved, references turned into fds and BTF ids, func_info/line_info attached, then
- *    `BPF_PROG_LOAD`: first without a log; on failure again with a log (grown on ENOSPC to
- *    `log_true_size`, level 2 when the explanation asks for it), and a `VerifierError`.
+ * 4. **programs**, in two passes as libbpf's: (a) every program's instructions copied, CO-RE
+ *    fixups applied, calls resolved, references turned into fds and BTF ids, encoded with
+ *    their func_info/line_info; (b) then each through `BPF_PROG_LOAD`: first without a log;
+ *    on failure again with a log (grown on ENOSPC to `log_true_size`, level 2 when the
+ *    explanation asks for it), and a `VerifierError`.
  * 5. prog_array and map-in-map initial values, once the programs exist.
  * It is transactional: on any failure everything created so far is closed in reverse order
  * (and pins made by this load removed), so a failed load leaks no fd.
@@ -260,25 +261,34 @@ function validate(spec: ObjectSpec, programs: ProgramSpec[]): void {
 }
 
 /**
- * Memory reused by every program the loader encodes, so that a program costs no new
- * ArrayBuffer (V8 takes microseconds to allocate one): its instructions go to `insnScratch`,
- * its func_info and line_info to `infoScratch`. What is encoded there stays valid until the
- * next program is encoded; `progLoadRaw` copies it into native memory for the call.
+ * Memory for the encoded programs of one load, reused by the next: every program's
+ * instructions go one after the other into `insnArena`, its func_info and line_info into
+ * `infoArena`, so that preparing twenty programs costs no new ArrayBuffer (V8 takes
+ * microseconds to allocate one). {@link loadCollection} starts each load at offset 0; the
+ * views stay valid until then, and `progLoadRaw` copies them into native memory for the call.
+ * An arena too small is replaced by a larger one: the views already made keep the old one.
  */
-let insnScratch: Uint8Array = new Uint8Array(8192);
-let infoScratch: Uint32Array = new Uint32Array(1024);
+let insnArena: Uint8Array = new Uint8Array(64 * 1024);
+let insnUsed = 0;
+let infoArena: Uint32Array = new Uint32Array(8 * 1024);
+let infoUsed = 0;
 
-/** The program's `struct bpf_insn` array (host byte order), in `insnScratch`. */
+/** The program's `struct bpf_insn` array (host byte order), in `insnArena`. */
 function encodeProgram(insns: readonly ProgramInstruction[]): Uint8Array {
-  const bytes = encodeInstructions(insns, hostLittleEndian, insnScratch);
-  // A program too large for the scratch got an array of its own: keep it for the next one.
-  if (bytes.buffer !== insnScratch.buffer) insnScratch = bytes;
+  const bytes = encodeInstructions(insns, hostLittleEndian, insnArena.subarray(insnUsed));
+  if (bytes.buffer === insnArena.buffer) {
+    insnUsed += bytes.length;
+  } else {
+    // It did not fit and got an array of its own: a larger arena for the next programs.
+    insnArena = new Uint8Array(2 * insnArena.length + bytes.length);
+    insnUsed = 0;
+  }
   return bytes;
 }
 
 /**
  * `struct bpf_func_info` and `struct bpf_line_info` arrays (host byte order) of one program,
- * in `infoScratch`.
+ * in `infoArena`.
  */
 function funcAndLineInfo(insns: readonly ProgramInstruction[]): { funcInfo?: Uint8Array; lineInfo?: Uint8Array } {
   let funcs = 0;
@@ -294,10 +304,15 @@ function funcAndLineInfo(insns: readonly ProgramInstruction[]): { funcInfo?: Uin
   // writes: func_info is { insn_off, type_id }, line_info { insn_off, file_name_off,
   // line_off, line_col }, one after the other.
   const words = funcs * 2 + lines * 4;
-  if (infoScratch.length < words) infoScratch = new Uint32Array(2 * words);
-  const w = infoScratch;
-  let f = 0;
-  let l = funcs * 2;
+  if (infoArena.length - infoUsed < words) {
+    infoArena = new Uint32Array(2 * infoArena.length + words);
+    infoUsed = 0;
+  }
+  const w = infoArena;
+  const start = infoUsed;
+  infoUsed += words;
+  let f = start;
+  let l = start + funcs * 2;
   let slot = 0;
   for (const insn of insns) {
     if (insn.funcTypeId !== undefined) {
@@ -314,8 +329,8 @@ function funcAndLineInfo(insns: readonly ProgramInstruction[]): { funcInfo?: Uin
     slot += slotCount(insn);
   }
   return {
-    funcInfo: new Uint8Array(w.buffer, 0, funcs * 8),
-    lineInfo: lines ? new Uint8Array(w.buffer, funcs * 8, lines * 16) : undefined,
+    funcInfo: new Uint8Array(w.buffer, start * 4, funcs * 8),
+    lineInfo: lines ? new Uint8Array(w.buffer, start * 4 + funcs * 8, lines * 16) : undefined,
   };
 }
 
@@ -502,22 +517,42 @@ function progLoadRetrying(attrs: ProgLoadAttr, logLevel: number, logSize: number
   }
 }
 
-/** `BPF_PROG_LOAD` with libbpf's log policy. Returns the fd or throws. */
-function loadProgram(
+/** A program made ready for `BPF_PROG_LOAD` (step 4a of {@link loadCollection}). */
+interface PreparedProgram {
+  /** The spec as loaded (a struct_ops program's with its target filled in). */
+  spec: ProgramSpec;
+  /** The loader's copy of the instructions, references resolved: for error messages. */
+  insns: ProgramInstruction[];
+  attrs: ProgLoadAttr;
+  /** kfuncs and typed ksyms found in module BTF. */
+  fromModules: ModuleSymbolUse[];
+}
+
+/**
+ * Everything done to a program before the kernel sees it: its instructions copied, CO-RE
+ * fixups applied, calls and references resolved, then encoded with their func_info and
+ * line_info (into the arenas), and the `BPF_PROG_LOAD` attributes filled in.
+ */
+function prepareProgram(
   p: ProgramSpec,
-  insns: ProgramInstruction[],
+  resolved: Resolved,
+  fixups: readonly CoreFixup[],
+  structOps: { targets: Map<string, StructOpsTarget> } | undefined,
   btf: Fd | undefined,
   kernel: Btf | undefined,
   options: LoadOptions,
-  fixups: readonly CoreFixup[],
-  spec: ObjectSpec,
-  fdArray: readonly number[] | undefined,
-): Fd {
-  const bytes = encodeProgram(insns);
+): PreparedProgram {
+  // Only instructions with a reference are rewritten below (resolveCalls,
+  // resolveReferences; applyFixups returns new objects): copy those, share the rest.
+  let insns = p.instructions.map((i) => (i.reference ? { ...i } : i));
+  if (fixups.length) insns = applyFixups(insns, fixups, p.name);
+  if (p.type === ProgType.STRUCT_OPS) p = structOpsProgram(p, structOps?.targets.get(p.name));
+  resolveCalls(insns, p.name);
+  const fromModules = resolveReferences(p, insns, resolved);
   const info = btf ? funcAndLineInfo(insns) : {};
   const attrs: ProgLoadAttr = {
     prog_type: p.type,
-    insns: bytes,
+    insns: encodeProgram(insns),
     license: p.license,
     kern_version: p.kernelVersion,
     prog_flags: p.flags,
@@ -530,13 +565,24 @@ function loadProgram(
     line_info: btf && info.funcInfo ? info.lineInfo : undefined,
     attach_btf_id: needsAttachBtf(p) && kernel ? attachBtfId(p, kernel, options) : 0,
     attach_prog_fd: options.attachTargets?.[p.name]?.program.fd ?? 0,
-    // Only for calls to module kfuncs: a kernel before 5.14 refuses the field (E2BIG).
-    fd_array: fdArray as number[] | undefined,
+    // Only for calls to module kfuncs: a kernel before 5.14 refuses the field (E2BIG). A
+    // copy: programs prepared later may add modules (at higher indexes).
+    fd_array: fromModules.some((u) => u.kind === 'kfunc') ? resolved.ksyms?.fdArray?.slice() : undefined,
   };
-  // The common case first, with nothing allocated for the others: no log asked for, loaded.
-  const first = options.logLevel ? undefined : progLoadRetrying(attrs, 0, 0);
-  if (first?.fd) return first.fd;
-  return loadProgramWithLog(p, insns, attrs, btf, options, fixups, spec, first?.errno ?? 0);
+  return { spec: p, insns, attrs, fromModules };
+}
+
+/** `BPF_PROG_LOAD` of a prepared program with libbpf's log policy. Returns the fd or throws. */
+function loadProgram(r: PreparedProgram, btf: Fd | undefined, options: LoadOptions, fixups: readonly CoreFixup[], spec: ObjectSpec): Fd {
+  try {
+    // The common case first, with nothing allocated for the others: no log asked for, loaded.
+    const first = options.logLevel ? undefined : progLoadRetrying(r.attrs, 0, 0);
+    if (first?.fd) return first.fd;
+    return loadProgramWithLog(r.spec, r.insns, r.attrs, btf, options, fixups, spec, first?.errno ?? 0);
+  } catch (e) {
+    // A kernel too old for module kfuncs or ksyms refuses with E2BIG or a bare verifier line.
+    throw moduleSymbolsUnsupported(r.spec.name, r.fromModules, e) ?? e;
+  }
 }
 
 /**
@@ -722,22 +768,17 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
     const hasCore = programs.some((p) => p.instructions.some((i) => i.coreRelo));
     const fixups: CoreFixup[] = hasCore && kernel ? computeFixups({ ...spec, programs }, kernel) : [];
     const rodata = [...spec.maps.values()].filter((m) => m.dataSection?.startsWith('.rodata')).map((m) => maps.get(m.name)!);
+    // 4a. Every program made ready first, 4b. then each handed to the verifier, as libbpf
+    // relocates all programs (bpf_object__relocate) before it loads any
+    // (bpf_object__load_progs). Besides, the loader's own work then runs in one stretch
+    // with warm caches instead of in the gaps between verifier runs, which evict them.
+    insnUsed = 0;
+    infoUsed = 0;
+    const prepared = programs.map((p) => prepareProgram(p, resolved, fixups, structOps, btf, kernel, options));
     const loaded = new Map<string, Program>();
-    for (let p of programs) {
-      // Only instructions with a reference are rewritten below (resolveCalls,
-      // resolveReferences; applyFixups returns new objects): copy those, share the rest.
-      let insns = p.instructions.map((i) => (i.reference ? { ...i } : i));
-      if (fixups.length) insns = applyFixups(insns, fixups, p.name);
-      if (p.type === ProgType.STRUCT_OPS) p = structOpsProgram(p, structOps?.targets.get(p.name));
-      resolveCalls(insns, p.name);
-      const fromModules = resolveReferences(p, insns, resolved);
-      let fd: Fd;
-      try {
-        fd = loadProgram(p, insns, btf, kernel, options, fixups, spec, fromModules.some((u) => u.kind === 'kfunc') ? ksyms?.fdArray : undefined);
-      } catch (e) {
-        // A kernel too old for module kfuncs or ksyms refuses with E2BIG or a bare verifier line.
-        throw moduleSymbolsUnsupported(p.name, fromModules, e) ?? e;
-      }
+    for (const r of prepared) {
+      const p = r.spec;
+      const fd = loadProgram(r, btf, options, fixups, spec);
       const prog = new Program(fd, p.name, p.type, p.expectedAttachType);
       undo.push(() => prog.close());
       loaded.set(p.name, prog);
