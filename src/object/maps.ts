@@ -211,9 +211,17 @@ export function readLegacyMaps(elf: ElfFile): DefinedMap[] {
   });
 }
 
+const DATA_SECTION_BASES = ['.data', '.rodata', '.bss'];
+
 /** Whether `name` is a data section libbpf turns into a map. */
 export function isDataSection(name: string): boolean {
-  return /^\.(data|rodata|bss)(\..+)?$/.test(name);
+  // /^\.(data|rodata|bss)(\..+)?$/, spelled out: this runs for every section of every load.
+  for (const base of DATA_SECTION_BASES) {
+    if (!name.startsWith(base)) continue;
+    if (name.length === base.length) return true;
+    if (name.length > base.length + 1 && name.charCodeAt(base.length) === 0x2e /* . */) return true;
+  }
+  return false;
 }
 
 /** libbpf's `internal_map_name`: object-name prefix + section name, 15 characters at most. */

@@ -7,6 +7,7 @@ import { ParseError } from '../../src/errors.js';
 import {
   findSectionDef,
   internalMapName,
+  isDataSection,
   ObjectError,
   parseObject,
   PinType,
@@ -216,6 +217,11 @@ describe('parseObject', () => {
     expect(events.type).toBe(MapType.RINGBUF);
     expect([events.keySize, events.valueSize]).toEqual([0, 0]);
     expect(parseObject(bytes).btf!.type(events.valueTypeId).name).toBe('event');
+  });
+
+  it('knows the data sections libbpf turns into maps', () => {
+    for (const name of ['.data', '.rodata', '.bss', '.data.x', '.rodata.str1.1', '.bss.a.b']) expect(isDataSection(name), name).toBe(true);
+    for (const name of ['.data.', '.datax', '.database', 'data', '.rodata_x', '.BTF', '', '.text', '.bs']) expect(isDataSection(name), name).toBe(false);
   });
 
   it('names internal maps as libbpf does', () => {
