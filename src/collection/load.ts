@@ -36,7 +36,7 @@ import {
 import { readKernelBtf, sanitizeBtf, type Btf, type BtfFeatures } from '../btf/index.js';
 import { applyFixups, computeFixups, formatFixup, type CoreFixup } from '../core/index.js';
 import { BpfMap, loadBtfById, type MapSpec } from '../maps/index.js';
-import { findSectionDef, resolveCalls, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec } from '../object/index.js';
+import { cloneInstruction, findSectionDef, resolveCalls, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec } from '../object/index.js';
 import { ensureMemlock, probeBtfFeatures } from '../features/index.js';
 import { explainLockdown, LockdownError } from '../link/index.js';
 import { Program } from '../programs/index.js';
@@ -544,7 +544,7 @@ function prepareProgram(
 ): PreparedProgram {
   // Only instructions with a reference are rewritten below (resolveCalls,
   // resolveReferences; applyFixups returns new objects): copy those, share the rest.
-  let insns = p.instructions.map((i) => (i.reference ? { ...i } : i));
+  let insns = p.instructions.map((i) => (i.reference ? cloneInstruction(i) : i));
   if (fixups.length) insns = applyFixups(insns, fixups, p.name);
   if (p.type === ProgType.STRUCT_OPS) p = structOpsProgram(p, structOps?.targets.get(p.name));
   resolveCalls(insns, p.name);

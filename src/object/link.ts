@@ -20,11 +20,12 @@ import type { ElfFunction } from './functions.js';
 import type { ProgramInstruction } from './spec.js';
 
 /**
- * A program's own copy of a subprogram's instruction. Field by field, in the order every
- * instruction of a spec has (see `copyInstruction` in functions.ts): an object spread is
- * several times slower, and would give the copies a shape of their own.
+ * A copy of an instruction (its reference copied too), for a program of its own or for the
+ * loader to rewrite. Field by field, in the order every instruction of a spec has (see
+ * `copyInstruction` in functions.ts): an object spread is several times slower, and would
+ * give the copies a shape of their own.
  */
-function copy(insn: ProgramInstruction): ProgramInstruction {
+export function cloneInstruction(insn: ProgramInstruction): ProgramInstruction {
   return {
     opcode: insn.opcode,
     dst: insn.dst,
@@ -48,19 +49,17 @@ function copy(insn: ProgramInstruction): ProgramInstruction {
  *   (a function outside `.text`) is called as a subprogram.
  */
 export function linkProgram(main: ElfFunction, functions: ReadonlyMap<string, ElfFunction>): ProgramInstruction[] {
-  const out: ProgramInstruction[] = [];
-  const included = new Set<string>([main.name]);
   // Depth first, as libbpf's bpf_object__reloc_code: a function's code is appended whole,
   // then its calls are scanned in order, and each callee not yet appended is appended (and
   // scanned) before the scan goes on. main calls A then B, A calls C: main, A, C, B.
-  const append = (f: ElfFunction): void => {
-    const start = out.length;
-    for (const insn of f.instructions) out.push(f === main ? insn : copy(insn));
-    const end = out.length;
-    for (let i = start; i < end; i++) {
-      const ref = out[i]!.reference;
-      if (!ref || (ref.kind !== 'call' && ref.kind !== 'func')) continue;
-      if (included.has(ref.func)) continue;
+  // The order is worked out first, so that the result is allocated once at its final size.
+  const order: ElfFunction[] = [];
+  const included = new Set<string>([main.name]);
+  const visit = (f: ElfFunction): void => {
+    order.push(f);
+    for (const insn of f.instructions) {
+      const ref = insn.reference;
+      if (!ref || (ref.kind !== 'call' && ref.kind !== 'func') || included.has(ref.func)) continue;
       const callee = functions.get(ref.func);
       if (!callee) {
         throw new ObjectError(`call to missing function '${ref.func}'`, { program: main.name, symbol: ref.func });
@@ -72,10 +71,15 @@ export function linkProgram(main: ElfFunction, functions: ReadonlyMap<string, El
         });
       }
       included.add(ref.func);
-      append(callee);
+      visit(callee);
     }
   };
-  append(main);
+  visit(main);
+  let total = 0;
+  for (const f of order) total += f.instructions.length;
+  const out: ProgramInstruction[] = new Array(total);
+  let n = 0;
+  for (const f of order) for (const insn of f.instructions) out[n++] = f === main ? insn : cloneInstruction(insn);
   return out;
 }
 
