@@ -3,8 +3,9 @@
  *
  * The layout written is the one compilers and pahole write: a 24-byte header, the type
  * section right after it (`type_off` 0), the string section right after the types. Marshalling
- * an object's `.BTF` therefore gives the input back byte for byte; a loader edits the decoded
- * types (see `sanitizeBtf`) and marshals the result for `BPF_BTF_LOAD`.
+ * an object's `.BTF` therefore gives the input back byte for byte; the static linker edits
+ * decoded types and marshals the result. (`sanitizeBtf` needs no decoding: every rewrite it
+ * makes keeps record sizes, so it patches a copy of the raw bytes in place.)
  * @module
  */
 import type { Btf } from './btf.js';

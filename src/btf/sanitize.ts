@@ -27,14 +27,59 @@
  * | ENUM64 (6.0)           | UNION of placeholder INT members; ENUM kind_flag clear |
  * | `?` DATASEC names      | `?` -> `_`                                            |
  *
+ * **How: patch the raw bytes in place**, as libbpf does. Every rule above keeps each
+ * record's size (the table's pairs have equal sizes; a DATASEC's size, its variables'
+ * offsets and a linkage are single words; sorting a DATASEC's `btf_var_secinfo` entries is a
+ * permutation of 12-byte entries). So the output is one copy of the input,
+ * `[header | types | strings]`, with words rewritten in the input's byte order. Only two things grow: the placeholder
+ * types (`int`, `dummy_ksym`, `enum64_placeholder`), appended after the last type, and new
+ * names (`argN`, `_data`, ...), appended to the string section. Record sizes, from
+ * `btf_type_size()` (`struct btf_type` is 12 bytes, then):
+ * ```
+ * INT, VAR, DECL_TAG                   +4          (encoding word, btf_var, btf_decl_tag)
+ * PTR, TYPEDEF, CONST, ..., FUNC, FLOAT, TYPE_TAG, FWD   +0
+ * ARRAY                                +12         (btf_array)
+ * STRUCT, UNION, DATASEC, ENUM64       +12 * vlen  (btf_member, btf_var_secinfo, btf_enum64)
+ * ENUM, FUNC_PROTO                     +8 * vlen   (btf_enum, btf_param)
+ * ```
+ *
  * Pure: the kernel's abilities come in as a {@link BtfFeatures} object (probed elsewhere).
  * @module
  */
-import { STT_SECTION, STV_HIDDEN, STV_INTERNAL, type ElfFile } from '../elf/index.js';
-import type { Btf } from './btf.js';
+import { STT_SECTION, STV_HIDDEN, STV_INTERNAL, type ElfFile, type ElfSymbol } from '../elf/index.js';
+import { parseBtf, type Btf } from './btf.js';
 import { BtfError } from './errors.js';
-import { BTF_FUNC_EXTERN, BTF_FUNC_GLOBAL, BTF_FUNC_STATIC, BTF_VAR_GLOBAL_ALLOCATED, BTF_VAR_GLOBAL_EXTERN, BTF_VAR_STATIC, type BtfType } from './kinds.js';
-import { decodeAll, encodeBtf, StringTable } from './marshal.js';
+import {
+  BTF_FUNC_EXTERN,
+  BTF_FUNC_GLOBAL,
+  BTF_FUNC_STATIC,
+  BTF_HEADER_SIZE,
+  BTF_INT_SIGNED,
+  BTF_KIND_CONST,
+  BTF_KIND_DATASEC,
+  BTF_KIND_DECL_TAG,
+  BTF_KIND_ENUM,
+  BTF_KIND_ENUM64,
+  BTF_KIND_FLOAT,
+  BTF_KIND_FUNC,
+  BTF_KIND_FUNC_PROTO,
+  BTF_KIND_INT,
+  BTF_KIND_NAMES,
+  BTF_KIND_STRUCT,
+  BTF_KIND_TYPEDEF,
+  BTF_KIND_TYPE_TAG,
+  BTF_KIND_UNION,
+  BTF_KIND_VAR,
+  BTF_MAGIC,
+  BTF_TYPE_SIZE,
+  BTF_VAR_GLOBAL_ALLOCATED,
+  BTF_VAR_GLOBAL_EXTERN,
+  BTF_VAR_STATIC,
+  BTF_VERSION,
+  kindDataSize,
+  type BtfType,
+} from './kinds.js';
+import { decodeAll, StringTable } from './marshal.js';
 import { alignOf, sizeOf } from './query.js';
 
 /** BTF features of a kernel (libbpf's `FEAT_BTF*` probes). */
@@ -87,8 +132,13 @@ export interface ExternPlacement {
 export interface SanitizedBtf {
   /** Raw BTF to pass to `BPF_BTF_LOAD`. */
   bytes: Uint8Array;
-  /** The types written, in id order (index 0 is id 1). */
-  types: BtfType[];
+  /**
+   * The types written, in id order (index 0 is the first own id), decoded from `bytes` on
+   * first access (loading never needs them).
+   * @throws {@link BtfError} when `bytes` do not parse (a DATASEC downgraded to a STRUCT
+   *   without the ELF object to size it can hold members past its size).
+   */
+  readonly types: BtfType[];
   /** Layout of extern sections, for the loader that fills them. */
   externs: ExternPlacement[];
   /** Final size of each DATASEC by name. */
@@ -103,89 +153,318 @@ export interface SanitizeOptions {
 
 const EXTERN_SECTIONS = new Set(['.kconfig', '.ksyms']);
 
+// Field offsets inside a record. `struct btf_type`:
+const NAME_OFF = 0; // __u32 name_off
+const INFO = 4; // __u32 info: vlen in bits 0-15, kind in bits 24-28, kind_flag in bit 31
+const SIZE_OR_TYPE = 8; // __u32 size (INT, ENUM, STRUCT, UNION, DATASEC, FLOAT, ENUM64) or type
+// then the kind data at BTF_TYPE_SIZE (12), whose entries are:
+// struct btf_var_secinfo { __u32 type; __u32 offset; __u32 size; }   12 bytes
+// struct btf_member      { __u32 name_off; __u32 type; __u32 offset; } 12 bytes
+// struct btf_enum64      { __u32 name_off; __u32 val_lo32; __u32 val_hi32; } 12 bytes
+// struct btf_param       { __u32 name_off; __u32 type; }              8 bytes
+// struct btf_enum        { __u32 name_off; __s32 val; }               8 bytes
+// struct btf_var         { __u32 linkage; }                           4 bytes
+const SECINFO_SIZE = 12;
+const PARAM_SIZE = 8;
+
+/** Every type this module appends (`int`, `dummy_ksym`, `enum64_placeholder`) is 16 bytes. */
+const PLACEHOLDER_SIZE = BTF_TYPE_SIZE + 4;
+const MAX_PLACEHOLDERS = 3;
+
 /**
  * Fixes up data sections from `elf` (when given) and replaces the kinds `features` lacks.
  * The input `btf` is not changed.
  * @throws {@link BtfError} when a DATASEC has no ELF section or a variable has no symbol.
  */
 export function sanitizeBtf(btf: Btf, features: BtfFeatures, options: SanitizeOptions = {}): SanitizedBtf {
-  // Btf.type() decodes a new object (lists included) on every call: these are ours to edit.
-  const types = decodeAll(btf);
-  const strings = new StringTable(btf.stringBytes);
-  const byId = (id: number): BtfType | undefined => (id >= btf.firstId ? types[id - btf.firstId] : undefined);
+  const { out, datasecs, funcs } = copyBtf(btf);
   const externs: ExternPlacement[] = [];
   const datasecSizes = new Map<string, number>();
-  if (options.elf) fixupDatasecs(btf, types, byId, options.elf, externs, strings);
-  for (const t of types) if (t.kind === 'DATASEC') datasecSizes.set(t.name, t.size);
-  nameFuncArgs(types, byId, strings);
-  downgrade(btf, types, byId, features, strings);
-  const bytes = encodeBtf(types, strings.bytes(), { littleEndian: btf.littleEndian, flags: btf.header.flags });
-  return { bytes, types, externs, datasecSizes };
+  const elf = options.elf;
+  for (const id of datasecs) {
+    const name = btf.nameOf(id);
+    if (elf) {
+      if (EXTERN_SECTIONS.has(name)) layoutExterns(out, id, name, externs);
+      else fixupDatasec(out, id, name, elf);
+    }
+    datasecSizes.set(name, u32(out, record(out, id) + SIZE_OR_TYPE));
+  }
+  for (const id of funcs) nameFuncArgs(out, id);
+  if (!hasEvery(features)) downgrade(out, features);
+  return new Sanitized(finish(out), btf.base, externs, datasecSizes);
 }
 
-function fixupDatasecs(
-  btf: Btf,
-  types: BtfType[],
-  byId: (id: number) => BtfType | undefined,
-  elf: ElfFile,
-  externs: ExternPlacement[],
-  strings: StringTable,
-): void {
-  let intId: number | undefined;
-  let dummyId: number | undefined;
-  for (const t of types) {
-    if (t.kind !== 'DATASEC') continue;
-    if (EXTERN_SECTIONS.has(t.name)) {
-      layoutExterns(btf, t, byId, externs, () => {
-        if (intId === undefined) {
-          intId = btf.firstId + types.length;
-          types.push({ id: intId, kind: 'INT', name: 'int', nameOff: strings.add('int'), size: 4, encoding: 1, bitsOffset: 0, nrBits: 32 });
-        }
-        return intId;
-      }, () => {
-        if (dummyId === undefined) {
-          const int = intId ?? (intId = btf.firstId + types.length);
-          if (int === btf.firstId + types.length) {
-            types.push({ id: int, kind: 'INT', name: 'int', nameOff: strings.add('int'), size: 4, encoding: 1, bitsOffset: 0, nrBits: 32 });
-          }
-          dummyId = btf.firstId + types.length;
-          types.push({ id: dummyId, kind: 'VAR', name: 'dummy_ksym', nameOff: strings.add('dummy_ksym'), type: int, linkage: BTF_VAR_GLOBAL_ALLOCATED });
-        }
-        return dummyId;
-      });
-      continue;
-    }
-    const section = elf.section(t.name);
-    if (!section) {
-      throw new BtfError(`type [${t.id}] DATASEC '${t.name}': no ELF section of that name to take the size from`, { typeId: t.id });
-    }
-    t.size = section.size;
-    for (const v of t.vars) {
-      const vt = byId(v.type);
-      if (!vt || vt.kind !== 'VAR') continue;
-      // As libbpf's btf_fixup_datasec: static variables keep the offset clang wrote (after
-      // static linking several statics may share a name, so a symbol lookup by name would
-      // give them all the first one's offset); only globals take theirs from the symbol.
-      if (vt.linkage === BTF_VAR_STATIC || vt.linkage === BTF_VAR_GLOBAL_EXTERN) {
-        if (v.offset + v.size > t.size) {
-          throw new BtfError(`type [${t.id}] DATASEC '${t.name}': variable '${vt.name}' at ${v.offset} + ${v.size} is past the section size ${t.size}`, { typeId: vt.id });
-        }
-        continue;
-      }
-      const sym = elf.symbols.find((s) => s.name === vt.name && s.sectionIndex === section.index && s.type !== STT_SECTION);
+/** A {@link SanitizedBtf} whose `types` are decoded when first read. */
+class Sanitized implements SanitizedBtf {
+  readonly #base: Btf | undefined;
+  #types: BtfType[] | undefined;
+  constructor(
+    readonly bytes: Uint8Array,
+    base: Btf | undefined,
+    readonly externs: ExternPlacement[],
+    readonly datasecSizes: Map<string, number>,
+  ) {
+    this.#base = base;
+  }
+
+  get types(): BtfType[] {
+    return (this.#types ??= decodeAll(parseBtf(this.bytes, { base: this.#base })));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The copy being patched.
+
+/** The raw BTF being built: a copy of the input whose records are rewritten in place. */
+interface BtfCopy {
+  /** The input (its strings are read from there; they are never patched). */
+  readonly btf: Btf;
+  /** The input's string section (a view). */
+  readonly strs: Uint8Array;
+  /** `[header | types | strings]`; once a placeholder is appended, `[header | types | room]`. */
+  bytes: Uint8Array;
+  /** Whether `bytes` were regrown to hold placeholders (the strings are then not in them). */
+  grown: boolean;
+  view: DataView;
+  readonly le: boolean;
+  /**
+   * Offset in `bytes` of each record, by `id - btf.firstId`: own types, then appended ones.
+   * (A plain array: a small typed array costs more to allocate than this whole walk.)
+   */
+  readonly offsets: number[];
+  /** Own plus appended types. */
+  count: number;
+  /** End of the last record in `bytes`. */
+  typeEnd: number;
+  /** The string section: the input's, then the names added. */
+  readonly strings: StringTable;
+  intPlaceholder?: number;
+  dummyKsym?: number;
+  enum64Placeholder?: number;
+}
+
+/**
+ * Copies `btf` into `[24-byte header | type section | string section]` and walks the records
+ * once for their offsets, noting the DATASECs and FUNCs the fix-ups visit.
+ */
+function copyBtf(btf: Btf): { out: BtfCopy; datasecs: number[]; funcs: number[] } {
+  const types = btf.typeBytes;
+  const strs = btf.stringBytes;
+  const typeEnd = BTF_HEADER_SIZE + types.byteLength;
+  const bytes = new Uint8Array(typeEnd + strs.byteLength);
+  bytes.set(types, BTF_HEADER_SIZE);
+  bytes.set(strs, typeEnd);
+  const view = new DataView(bytes.buffer);
+  const le = btf.littleEndian;
+  writeHeader(view, le, btf.header.flags, types.byteLength, strs.byteLength);
+  const offsets = new Array<number>(btf.ownTypeCount);
+  const datasecs: number[] = [];
+  const funcs: number[] = [];
+  // parseBtf has checked every record lies inside the type section.
+  let n = 0;
+  for (let p = BTF_HEADER_SIZE; p < typeEnd; n++) {
+    const info = view.getUint32(p + INFO, le);
+    const kind = (info >>> 24) & 0x1f;
+    if (kind === BTF_KIND_DATASEC) datasecs.push(btf.firstId + n);
+    else if (kind === BTF_KIND_FUNC) funcs.push(btf.firstId + n);
+    offsets[n] = p;
+    p += BTF_TYPE_SIZE + kindDataSize(kind, info & 0xffff);
+  }
+  const strings = new StringTable(strs);
+  return { out: { btf, strs, bytes, grown: false, view, le, offsets, count: n, typeEnd, strings }, datasecs, funcs };
+}
+
+/** `struct btf_header` as compilers write it: types right after the header, then strings. */
+function writeHeader(v: DataView, le: boolean, flags: number, typeLen: number, strLen: number): void {
+  v.setUint16(0, BTF_MAGIC, le);
+  v.setUint8(2, BTF_VERSION);
+  v.setUint8(3, flags);
+  v.setUint32(4, BTF_HEADER_SIZE, le); // hdr_len
+  v.setUint32(8, 0, le); // type_off
+  v.setUint32(12, typeLen, le); // type_len
+  v.setUint32(16, typeLen, le); // str_off
+  v.setUint32(20, strLen, le); // str_len
+}
+
+/** The final bytes: the copy itself when nothing grew, else header, types and new strings. */
+function finish(out: BtfCopy): Uint8Array {
+  const strs = out.strings.bytes();
+  const typeLen = out.typeEnd - BTF_HEADER_SIZE;
+  if (!out.grown && strs.byteLength === out.btf.stringsLength) return out.bytes;
+  const bytes = new Uint8Array(out.typeEnd + strs.byteLength);
+  bytes.set(out.bytes.subarray(0, out.typeEnd));
+  bytes.set(strs, out.typeEnd);
+  writeHeader(new DataView(bytes.buffer), out.le, out.btf.header.flags, typeLen, strs.byteLength);
+  return bytes;
+}
+
+function u32(out: BtfCopy, at: number): number {
+  return out.view.getUint32(at, out.le);
+}
+
+function setU32(out: BtfCopy, at: number, x: number): void {
+  out.view.setUint32(at, x, out.le);
+}
+
+/** Writes a value that comes from the ELF object or a layout, which may not fit a u32. */
+function setU32Checked(out: BtfCopy, at: number, x: number, id: number, what: string): void {
+  if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) {
+    const kind = BTF_KIND_NAMES[kindAt(out, record(out, id))];
+    throw new BtfError(`type [${id}] ${kind}: ${what} ${x} does not fit in a u32`, { typeId: id });
+  }
+  setU32(out, at, x);
+}
+
+/** `BTF_INFO_ENC(kind, 0, vlen)`: every record this module rewrites has kind_flag clear. */
+function btfInfo(kind: number, vlen: number): number {
+  return (kind << 24) | vlen;
+}
+
+/** Record offset of own or appended type `id`, or -1 (void, a base type). */
+function record(out: BtfCopy, id: number): number {
+  const i = id - out.btf.firstId;
+  return i >= 0 && i < out.count ? out.offsets[i]! : -1;
+}
+
+function kindAt(out: BtfCopy, p: number): number {
+  return (u32(out, p + INFO) >>> 24) & 0x1f;
+}
+
+function vlenAt(out: BtfCopy, p: number): number {
+  return u32(out, p + INFO) & 0xffff;
+}
+
+/** `name_off` of any type: own and appended ones from the copy, base ones from the base. */
+function nameOffOf(out: BtfCopy, id: number): number {
+  const p = record(out, id);
+  return p >= 0 ? u32(out, p + NAME_OFF) : out.btf.nameOffOf(id);
+}
+
+/** Whether the name at `off` is empty (offset 0, or any offset of an empty string). */
+function isEmptyName(out: BtfCopy, off: number): boolean {
+  if (off === 0) return true;
+  const btf = out.btf;
+  // Names this module added are never empty.
+  if (off >= btf.strBase + btf.stringsLength) return false;
+  if (off < btf.strBase) return btf.str(off) === '';
+  return out.strs[off - btf.strBase] === 0;
+}
+
+/** Offset of `s` in the final string section, appending it when it is new. */
+function addString(out: BtfCopy, s: string): number {
+  return out.btf.strBase + out.strings.add(s);
+}
+
+/**
+ * Appends a 16-byte type record (`struct btf_type` + one word) after the last type and
+ * returns its id. The first append makes room for every placeholder; the strings, which sat
+ * after the types, are written back by {@link finish}.
+ */
+function appendType(out: BtfCopy, nameOff: number, info: number, sizeOrType: number, data: number): number {
+  if (!out.grown) {
+    const grown = new Uint8Array(out.typeEnd + MAX_PLACEHOLDERS * PLACEHOLDER_SIZE);
+    grown.set(out.bytes.subarray(0, out.typeEnd));
+    out.bytes = grown;
+    out.view = new DataView(grown.buffer);
+    out.grown = true;
+  }
+  const p = out.typeEnd;
+  setU32(out, p + NAME_OFF, nameOff);
+  setU32(out, p + INFO, info);
+  setU32(out, p + SIZE_OR_TYPE, sizeOrType);
+  setU32(out, p + BTF_TYPE_SIZE, data);
+  out.offsets.push(p);
+  out.typeEnd += PLACEHOLDER_SIZE;
+  return out.btf.firstId + out.count++;
+}
+
+// ---------------------------------------------------------------------------------------
+// Fix up data sections.
+
+/**
+ * The symbols of one ELF section by name: of several with one name, the first in symbol
+ * table order (lowest index). Built once per DATASEC from the file's own per-section symbol
+ * lists, so a lookup never scans the whole symbol table.
+ */
+function symbolsByName(elf: ElfFile, sectionIndex: number): Map<string, ElfSymbol> {
+  const byName = new Map<string, ElfSymbol>();
+  for (const s of elf.symbolsIn(sectionIndex)) {
+    if (s.type === STT_SECTION) continue;
+    const seen = byName.get(s.name);
+    if (!seen || s.index < seen.index) byName.set(s.name, s);
+  }
+  return byName;
+}
+
+/**
+ * DATASEC `id` gets the size of its ELF section; each global variable the offset of its
+ * symbol (libbpf `btf_fixup_datasec`).
+ */
+function fixupDatasec(out: BtfCopy, id: number, name: string, elf: ElfFile): void {
+  const section = elf.section(name);
+  if (!section) {
+    throw new BtfError(`type [${id}] DATASEC '${name}': no ELF section of that name to take the size from`, { typeId: id });
+  }
+  const p = record(out, id);
+  const size = section.size;
+  setU32Checked(out, p + SIZE_OR_TYPE, size, id, 'size');
+  const vlen = vlenAt(out, p);
+  let symbols: Map<string, ElfSymbol> | undefined;
+  for (let i = 0; i < vlen; i++) {
+    const sp = p + BTF_TYPE_SIZE + i * SECINFO_SIZE; // struct btf_var_secinfo
+    const varId = u32(out, sp);
+    const vp = record(out, varId);
+    if (vp < 0 || kindAt(out, vp) !== BTF_KIND_VAR) continue;
+    const linkage = u32(out, vp + BTF_TYPE_SIZE); // struct btf_var
+    const varSize = u32(out, sp + 8); // btf_var_secinfo.size
+    let offset = u32(out, sp + 4); // btf_var_secinfo.offset
+    // As libbpf's btf_fixup_datasec: static variables keep the offset clang wrote (after
+    // static linking several statics may share a name, so a symbol lookup by name would
+    // give them all the first one's offset); only globals take theirs from the symbol.
+    if (linkage !== BTF_VAR_STATIC && linkage !== BTF_VAR_GLOBAL_EXTERN) {
+      const varName = out.btf.str(u32(out, vp + NAME_OFF));
+      const sym = (symbols ??= symbolsByName(elf, section.index)).get(varName);
       if (!sym) {
-        throw new BtfError(`type [${t.id}] DATASEC '${t.name}': variable '${vt.name}' has no symbol in the section`, { typeId: vt.id });
+        throw new BtfError(`type [${id}] DATASEC '${name}': variable '${varName}' has no symbol in the section`, { typeId: varId });
       }
-      v.offset = Number(sym.value);
+      offset = Number(sym.value);
+      checkInSection(out, id, name, size, vp, varId, offset, varSize);
+      setU32Checked(out, sp + 4, offset, id, 'var offset');
       // Hidden globals are invisible outside the object: the kernel sees them as static.
-      if (vt.linkage === BTF_VAR_GLOBAL_ALLOCATED && (sym.visibility === STV_HIDDEN || sym.visibility === STV_INTERNAL)) {
-        vt.linkage = BTF_VAR_STATIC;
+      if (linkage === BTF_VAR_GLOBAL_ALLOCATED && (sym.visibility === STV_HIDDEN || sym.visibility === STV_INTERNAL)) {
+        setU32(out, vp + BTF_TYPE_SIZE, BTF_VAR_STATIC);
       }
-      if (v.offset + v.size > t.size) {
-        throw new BtfError(`type [${t.id}] DATASEC '${t.name}': variable '${vt.name}' at ${v.offset} + ${v.size} is past the section size ${t.size}`, { typeId: vt.id });
-      }
+    } else {
+      checkInSection(out, id, name, size, vp, varId, offset, varSize);
     }
-    t.vars.sort((a, b) => a.offset - b.offset);
+  }
+  sortSecinfo(out, p);
+}
+
+/** A variable must lie inside its section. */
+function checkInSection(out: BtfCopy, id: number, name: string, size: number, vp: number, varId: number, offset: number, varSize: number): void {
+  if (offset + varSize <= size) return;
+  const varName = out.btf.str(u32(out, vp + NAME_OFF));
+  throw new BtfError(`type [${id}] DATASEC '${name}': variable '${varName}' at ${offset} + ${varSize} is past the section size ${size}`, { typeId: varId });
+}
+
+/**
+ * Sorts a DATASEC's `btf_var_secinfo` entries by offset (a stable sort: equal offsets keep
+ * their order). Already sorted, the usual case, costs one pass.
+ */
+function sortSecinfo(out: BtfCopy, p: number): void {
+  const vlen = vlenAt(out, p);
+  const first = p + BTF_TYPE_SIZE;
+  let sorted = true;
+  for (let i = 1; i < vlen && sorted; i++) sorted = u32(out, first + (i - 1) * SECINFO_SIZE + 4) <= u32(out, first + i * SECINFO_SIZE + 4);
+  if (sorted) return;
+  const entries = out.bytes.slice(first, first + vlen * SECINFO_SIZE);
+  const ev = new DataView(entries.buffer);
+  const order = Array.from({ length: vlen }, (_, i) => i);
+  const offsetOf = (i: number): number => ev.getUint32(i * SECINFO_SIZE + 4, out.le);
+  order.sort((a, b) => offsetOf(a) - offsetOf(b));
+  for (let i = 0; i < vlen; i++) {
+    out.bytes.set(entries.subarray(order[i]! * SECINFO_SIZE, (order[i]! + 1) * SECINFO_SIZE), first + i * SECINFO_SIZE);
   }
 }
 
@@ -202,55 +481,72 @@ export function compareExterns(a: { align: number; size: number; name: string },
  * `.kconfig` / `.ksyms` layout: variables sorted by {@link compareExterns}, each at the next
  * offset aligned for it (libbpf `bpf_object__collect_externs`).
  */
-function layoutExterns(
-  btf: Btf,
-  t: Extract<BtfType, { kind: 'DATASEC' }>,
-  byId: (id: number) => BtfType | undefined,
-  externs: ExternPlacement[],
-  intPlaceholder: () => number,
-  dummyVar: () => number,
-): void {
-  const entries = t.vars
-    .map((v) => ({ v, vt: byId(v.type) }))
-    .filter((e): e is { v: (typeof t.vars)[number]; vt: Extract<BtfType, { kind: 'VAR' }> } => e.vt?.kind === 'VAR');
-  const isKsyms = t.name === '.ksyms';
+function layoutExterns(out: BtfCopy, id: number, name: string, externs: ExternPlacement[]): void {
+  const btf = out.btf;
+  const p = record(out, id);
+  const vlen = vlenAt(out, p);
+  const isKsyms = name === '.ksyms';
   // Kernel functions (kfuncs) declared `extern` sit in .ksyms as FUNCs. The kernel accepts
   // neither extern FUNC linkage nor a non-VAR in a DATASEC: the FUNC becomes global and its
   // entry points at one placeholder `int` VAR (libbpf's add_dummy_ksym_var).
-  const funcs: { v: (typeof t.vars)[number]; ft: Extract<BtfType, { kind: 'FUNC' }> }[] = [];
-  if (isKsyms) {
-    for (const v of t.vars) {
-      const ft = byId(v.type);
-      if (ft?.kind === 'FUNC') funcs.push({ v, ft });
+  const vars: { sp: number; varId: number; vp: number; name: string; size: number; align: number }[] = [];
+  const funcs: { sp: number; funcId: number; fp: number }[] = [];
+  for (let i = 0; i < vlen; i++) {
+    const sp = p + BTF_TYPE_SIZE + i * SECINFO_SIZE; // struct btf_var_secinfo
+    const typeId = u32(out, sp);
+    const tp = record(out, typeId);
+    if (tp < 0) continue;
+    const kind = kindAt(out, tp);
+    if (kind === BTF_KIND_VAR) {
+      const type = u32(out, tp + SIZE_OR_TYPE);
+      const size = isKsyms ? 4 : sizeOf(btf, type);
+      const align = isKsyms ? 4 : Math.max(1, alignOf(btf, type));
+      vars.push({ sp, varId: typeId, vp: tp, name: btf.str(u32(out, tp + NAME_OFF)), size, align });
+    } else if (isKsyms && kind === BTF_KIND_FUNC) {
+      funcs.push({ sp, funcId: typeId, fp: tp });
     }
   }
-  const sized = entries.map((e) => {
-    const size = isKsyms ? 4 : sizeOf(btf, e.vt.type);
-    const align = isKsyms ? 4 : Math.max(1, alignOf(btf, e.vt.type));
-    return { ...e, size, align };
-  });
-  sized.sort((a, b) => compareExterns({ ...a, name: a.vt.name }, { ...b, name: b.vt.name }));
+  vars.sort(compareExterns);
   let off = 0;
-  for (const e of sized) {
-    off = Math.ceil(off / e.align) * e.align;
-    e.v.offset = off;
-    e.v.size = e.size;
-    if (e.vt.linkage === BTF_VAR_GLOBAL_EXTERN) e.vt.linkage = BTF_VAR_GLOBAL_ALLOCATED;
-    if (isKsyms) e.vt.type = intPlaceholder();
-    externs.push({ name: e.vt.name, section: t.name, varId: e.vt.id, offset: off, size: e.size });
-    off += e.size;
+  for (const v of vars) {
+    off = Math.ceil(off / v.align) * v.align;
+    setU32Checked(out, v.sp + 4, off, id, 'var offset');
+    setU32Checked(out, v.sp + 8, v.size, id, 'var size');
+    if (u32(out, v.vp + BTF_TYPE_SIZE) === BTF_VAR_GLOBAL_EXTERN) setU32(out, v.vp + BTF_TYPE_SIZE, BTF_VAR_GLOBAL_ALLOCATED);
+    if (isKsyms) setU32(out, v.vp + SIZE_OR_TYPE, intPlaceholder(out));
+    externs.push({ name: v.name, section: name, varId: v.varId, offset: off, size: v.size });
+    off += v.size;
   }
-  for (const { v, ft } of funcs) {
+  for (const f of funcs) {
     off = Math.ceil(off / 4) * 4;
-    if (ft.linkage === BTF_FUNC_EXTERN) ft.linkage = BTF_FUNC_GLOBAL;
-    v.type = dummyVar();
-    v.offset = off;
-    v.size = 4;
-    externs.push({ name: ft.name, section: t.name, varId: ft.id, offset: off, size: 4 });
+    // A FUNC keeps its linkage in the vlen bits of info.
+    if (vlenAt(out, f.fp) === BTF_FUNC_EXTERN) setU32(out, f.fp + INFO, btfInfo(BTF_KIND_FUNC, BTF_FUNC_GLOBAL));
+    setU32(out, f.sp, dummyKsymVar(out));
+    setU32Checked(out, f.sp + 4, off, id, 'var offset');
+    setU32(out, f.sp + 8, 4);
+    externs.push({ name: btf.str(u32(out, f.fp + NAME_OFF)), section: name, varId: f.funcId, offset: off, size: 4 });
     off += 4;
   }
-  t.size = off;
-  t.vars.sort((a, b) => a.offset - b.offset);
+  setU32Checked(out, p + SIZE_OR_TYPE, off, id, 'size');
+  sortSecinfo(out, p);
+}
+
+/** The `int` every `.ksyms` variable is retyped to (4-byte signed, as libbpf's). */
+function intPlaceholder(out: BtfCopy): number {
+  if (out.intPlaceholder === undefined) {
+    // INT data word: BTF_INT_ENCODING << 24 | BTF_INT_OFFSET << 16 | BTF_INT_BITS.
+    out.intPlaceholder = appendType(out, addString(out, 'int'), btfInfo(BTF_KIND_INT, 0), 4, (BTF_INT_SIGNED << 24) | 32);
+  }
+  return out.intPlaceholder;
+}
+
+/** The global `int` VAR that `.ksyms` entries of kfuncs point at (libbpf's `dummy_ksym`). */
+function dummyKsymVar(out: BtfCopy): number {
+  if (out.dummyKsym === undefined) {
+    const int = intPlaceholder(out);
+    out.dummyKsym = appendType(out, addString(out, 'dummy_ksym'), btfInfo(BTF_KIND_VAR, 0), int, BTF_VAR_GLOBAL_ALLOCATED);
+  }
+  return out.dummyKsym;
 }
 
 /**
@@ -258,103 +554,150 @@ function layoutExterns(
  * arg#N"); clang leaves them unnamed for `extern` kfunc declarations and naked functions.
  * Unnamed arguments get `argN` (a tsbpf addition: libbpf drops such BTF instead).
  */
-function nameFuncArgs(types: BtfType[], byId: (id: number) => BtfType | undefined, strings: StringTable): void {
-  for (const t of types) {
-    if (t.kind !== 'FUNC') continue;
-    const proto = byId(t.type);
-    if (proto?.kind !== 'FUNC_PROTO') continue;
-    for (let j = 0; j < proto.params.length; j++) {
-      const p = proto.params[j]!;
-      if (!p.name && p.type) {
-        p.name = `arg${j}`;
-        p.nameOff = strings.add(p.name);
-      }
+function nameFuncArgs(out: BtfCopy, funcId: number): void {
+  const pp = record(out, u32(out, record(out, funcId) + SIZE_OR_TYPE));
+  if (pp < 0 || kindAt(out, pp) !== BTF_KIND_FUNC_PROTO) return;
+  const vlen = vlenAt(out, pp);
+  for (let j = 0; j < vlen; j++) {
+    const q = pp + BTF_TYPE_SIZE + j * PARAM_SIZE; // struct btf_param
+    if (u32(out, q + 4) !== 0 /* not `...` */ && isEmptyName(out, u32(out, q + NAME_OFF))) setU32(out, q + NAME_OFF, addString(out, `arg${j}`));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Downgrade for older kernels: one function per missing kind, each rewriting the record at
+// `p` into a record of the same size.
+
+function hasEvery(f: BtfFeatures): boolean {
+  return f.btfFunc && f.btfFuncGlobal && f.btfDatasec && f.btfQmarkDatasec && f.btfFloat && f.btfDeclTag && f.btfTypeTag && f.btfEnum64;
+}
+
+function downgrade(out: BtfCopy, f: BtfFeatures): void {
+  // Placeholders appended so far (`int`, `dummy_ksym`) are downgraded too; the
+  // `enum64_placeholder` appended below is an INT already.
+  const n = out.count;
+  for (let i = 0; i < n; i++) {
+    const p = out.offsets[i]!;
+    switch (kindAt(out, p)) {
+      case BTF_KIND_VAR:
+        if (!f.btfDatasec) varToInt(out, p);
+        break;
+      case BTF_KIND_DATASEC:
+        if (!f.btfDatasec) datasecToStruct(out, p);
+        else if (!f.btfQmarkDatasec) renameQmarkDatasec(out, p);
+        break;
+      case BTF_KIND_FUNC_PROTO:
+        if (!f.btfFunc) funcProtoToEnum(out, p);
+        break;
+      case BTF_KIND_FUNC:
+        if (!f.btfFunc) setU32(out, p + INFO, btfInfo(BTF_KIND_TYPEDEF, 0)); // FUNC -> TYPEDEF, same type
+        else if (!f.btfFuncGlobal && vlenAt(out, p) === BTF_FUNC_GLOBAL) setU32(out, p + INFO, btfInfo(BTF_KIND_FUNC, BTF_FUNC_STATIC));
+        break;
+      case BTF_KIND_FLOAT:
+        if (!f.btfFloat) floatToStruct(out, p);
+        break;
+      case BTF_KIND_DECL_TAG:
+        if (!f.btfDeclTag) declTagToInt(out, p);
+        break;
+      case BTF_KIND_TYPE_TAG:
+        if (!f.btfTypeTag) typeTagToConst(out, p);
+        break;
+      case BTF_KIND_ENUM:
+        // A signed ENUM (kind_flag set, Linux 6.0) becomes unsigned: the value bits stay.
+        if (!f.btfEnum64) setU32(out, p + INFO, btfInfo(BTF_KIND_ENUM, vlenAt(out, p)));
+        break;
+      case BTF_KIND_ENUM64:
+        if (!f.btfEnum64) enum64ToUnion(out, p);
+        break;
     }
   }
 }
 
-/** What a replacement type keeps of the type it replaces: its id and name. */
-function named(t: BtfType): { id: number; name: string; nameOff: number } {
-  return { id: t.id, name: t.name, nameOff: t.nameOff };
+/** The 4-byte data word of a 1-byte INT with 8 value bits and no encoding. */
+const INT_U8_DATA = 8;
+
+/** VAR (12 + btf_var) -> INT (12 + encoding word) of 1 byte, keeping the name. */
+function varToInt(out: BtfCopy, p: number): void {
+  setU32(out, p + INFO, btfInfo(BTF_KIND_INT, 0));
+  setU32(out, p + SIZE_OR_TYPE, 1);
+  setU32(out, p + BTF_TYPE_SIZE, INT_U8_DATA);
 }
 
-/** What an anonymous replacement type keeps of the type it replaces: its id. */
-function anonymous(t: BtfType): { id: number; name: string; nameOff: number } {
-  return { id: t.id, name: '', nameOff: 0 };
+/**
+ * DATASEC -> STRUCT of the same size named with `.` -> `_`: each `btf_var_secinfo { type,
+ * offset, size }` becomes a `btf_member { name_off, type, offset }` named after its variable,
+ * at bit offset `offset * 8`.
+ */
+function datasecToStruct(out: BtfCopy, p: number): void {
+  const name = out.btf.str(u32(out, p + NAME_OFF)).replace(/\./g, '_');
+  setU32(out, p + NAME_OFF, addString(out, name));
+  const vlen = vlenAt(out, p);
+  setU32(out, p + INFO, btfInfo(BTF_KIND_STRUCT, vlen));
+  for (let i = 0; i < vlen; i++) {
+    const sp = p + BTF_TYPE_SIZE + i * SECINFO_SIZE;
+    const type = u32(out, sp);
+    const offset = u32(out, sp + 4);
+    setU32(out, sp, nameOffOf(out, type)); // btf_member.name_off
+    setU32(out, sp + 4, type); // btf_member.type
+    setU32(out, sp + 8, (offset * 8) >>> 0); // btf_member.offset, in bits
+  }
 }
 
-function downgrade(btf: Btf, types: BtfType[], byId: (id: number) => BtfType | undefined, f: BtfFeatures, strings: StringTable): void {
-  let enum64Placeholder: number | undefined;
-  const n = types.length;
-  for (let i = 0; i < n; i++) {
-    const t = types[i]!;
-    switch (t.kind) {
-      case 'VAR':
-        if (!f.btfDatasec) types[i] = { ...named(t), kind: 'INT', size: 1, encoding: 0, bitsOffset: 0, nrBits: 8 };
-        break;
-      case 'DATASEC':
-        if (!f.btfDatasec) {
-          const name = t.name.replace(/\./g, '_');
-          types[i] = {
-            id: t.id,
-            kind: 'STRUCT',
-            name,
-            nameOff: strings.add(name),
-            size: t.size,
-            kindFlag: false,
-            members: t.vars.map((v) => {
-              const vt = byId(v.type) ?? btf.type(v.type);
-              return { name: vt.name, nameOff: vt.nameOff, type: v.type, bitsOffset: v.offset * 8, bitfieldSize: 0 };
-            }),
-          };
-        } else if (!f.btfQmarkDatasec && t.name.startsWith('?')) {
-          const name = '_' + t.name.slice(1);
-          t.name = name;
-          t.nameOff = strings.add(name);
-        }
-        break;
-      case 'FUNC_PROTO':
-        if (!f.btfFunc) {
-          // Kernels check enumerator names are identifiers: an unnamed parameter gets `argN`.
-          const values = t.params.map((p, j) => {
-            const name = p.name || `arg${j}`;
-            return { name, nameOff: p.name ? p.nameOff : strings.add(name), value: p.type };
-          });
-          types[i] = { ...named(t), kind: 'ENUM', size: 4, signed: false, values };
-        }
-        break;
-      case 'FUNC':
-        if (!f.btfFunc) types[i] = { ...named(t), kind: 'TYPEDEF', type: t.type, kindFlag: false };
-        else if (!f.btfFuncGlobal && t.linkage === BTF_FUNC_GLOBAL) t.linkage = BTF_FUNC_STATIC;
-        break;
-      case 'FLOAT':
-        if (!f.btfFloat) types[i] = { ...anonymous(t), kind: 'STRUCT', size: t.size, kindFlag: false, members: [] };
-        break;
-      case 'DECL_TAG':
-        if (!f.btfDeclTag) types[i] = { ...anonymous(t), kind: 'INT', size: 1, encoding: 0, bitsOffset: 0, nrBits: 8 };
-        break;
-      case 'TYPE_TAG':
-        if (!f.btfTypeTag) types[i] = { ...anonymous(t), kind: 'CONST', type: t.type, kindFlag: false };
-        break;
-      case 'ENUM':
-        if (!f.btfEnum64 && t.signed) t.signed = false;
-        break;
-      case 'ENUM64':
-        if (!f.btfEnum64) {
-          if (enum64Placeholder === undefined) {
-            enum64Placeholder = btf.firstId + types.length;
-            types.push({ id: enum64Placeholder, kind: 'INT', name: 'enum64_placeholder', nameOff: strings.add('enum64_placeholder'), size: 1, encoding: 0, bitsOffset: 0, nrBits: 8 });
-          }
-          const placeholder = enum64Placeholder;
-          types[i] = {
-            ...named(t),
-            kind: 'UNION',
-            size: t.size,
-            kindFlag: false,
-            members: t.values.map((v) => ({ name: v.name, nameOff: v.nameOff, type: placeholder, bitsOffset: 0, bitfieldSize: 0 })),
-          };
-        }
-        break;
-    }
+/** A DATASEC named `?...` (libbpf's optional sections) is renamed `_...`. */
+function renameQmarkDatasec(out: BtfCopy, p: number): void {
+  const name = out.btf.str(u32(out, p + NAME_OFF));
+  if (name.startsWith('?')) setU32(out, p + NAME_OFF, addString(out, '_' + name.slice(1)));
+}
+
+/**
+ * FUNC_PROTO -> ENUM of 4 bytes: each `btf_param { name_off, type }` reads as a
+ * `btf_enum { name_off, val }`. Kernels check enumerator names are identifiers: an unnamed
+ * parameter gets `argN`.
+ */
+function funcProtoToEnum(out: BtfCopy, p: number): void {
+  const vlen = vlenAt(out, p);
+  setU32(out, p + INFO, btfInfo(BTF_KIND_ENUM, vlen));
+  setU32(out, p + SIZE_OR_TYPE, 4);
+  for (let j = 0; j < vlen; j++) {
+    const q = p + BTF_TYPE_SIZE + j * PARAM_SIZE;
+    if (isEmptyName(out, u32(out, q + NAME_OFF))) setU32(out, q + NAME_OFF, addString(out, `arg${j}`));
+  }
+}
+
+/** FLOAT -> anonymous STRUCT of the same size with no members (both 12 bytes). */
+function floatToStruct(out: BtfCopy, p: number): void {
+  setU32(out, p + NAME_OFF, 0);
+  setU32(out, p + INFO, btfInfo(BTF_KIND_STRUCT, 0));
+}
+
+/** DECL_TAG (12 + btf_decl_tag) -> anonymous 1-byte INT (12 + encoding word). */
+function declTagToInt(out: BtfCopy, p: number): void {
+  setU32(out, p + NAME_OFF, 0);
+  setU32(out, p + INFO, btfInfo(BTF_KIND_INT, 0));
+  setU32(out, p + SIZE_OR_TYPE, 1);
+  setU32(out, p + BTF_TYPE_SIZE, INT_U8_DATA);
+}
+
+/** TYPE_TAG -> anonymous CONST of the same type (both 12 bytes). */
+function typeTagToConst(out: BtfCopy, p: number): void {
+  setU32(out, p + NAME_OFF, 0);
+  setU32(out, p + INFO, btfInfo(BTF_KIND_CONST, 0));
+}
+
+/**
+ * ENUM64 -> UNION of the same size and name: each `btf_enum64 { name_off, val_lo32,
+ * val_hi32 }` becomes a `btf_member { name_off, type, offset }` of type `enum64_placeholder`
+ * at offset 0.
+ */
+function enum64ToUnion(out: BtfCopy, p: number): void {
+  if (out.enum64Placeholder === undefined) {
+    out.enum64Placeholder = appendType(out, addString(out, 'enum64_placeholder'), btfInfo(BTF_KIND_INT, 0), 1, INT_U8_DATA);
+  }
+  const vlen = vlenAt(out, p);
+  setU32(out, p + INFO, btfInfo(BTF_KIND_UNION, vlen));
+  for (let i = 0; i < vlen; i++) {
+    const mp = p + BTF_TYPE_SIZE + i * 12;
+    setU32(out, mp + 4, out.enum64Placeholder);
+    setU32(out, mp + 8, 0);
   }
 }

@@ -132,8 +132,10 @@ function checkSymbol(sym: ElfSymbol, sections: readonly ElfSection[], fileType: 
     );
   }
   if (fileType !== ET_REL || sym.type === STT_SECTION) return;
-  // st_value + st_size is computed in bigint: both are u64 and their sum may wrap in C.
-  if (sym.value + sym.size > BigInt(section.size)) {
+  // st_value + st_size may wrap in C (both are u64); here it cannot: added as doubles, a sum
+  // past 2^53 is rounded but stays past any section size (those are below 2^53), and a
+  // smaller one is exact. Number(bigint) allocates nothing, a bigint sum would.
+  if (Number(sym.value) + Number(sym.size) > section.size) {
     throw new ElfError(
       `symbol #${sym.index} '${sym.name}': [0x${sym.value.toString(16)}, +0x${sym.size.toString(16)}) runs past the end of section '${section.name}' (${section.size} bytes)`,
       { ...where, offset: at },

@@ -78,6 +78,18 @@ const LOG_MAX = 0xffff_ffff >>> 2;
  * `s` as a NUL-terminated C string. An ASCII string (every license the kernel knows is one)
  * is copied a character at a time: for a few bytes that is cheaper than TextEncoder's call.
  */
+/** The last license encoded: every program of an object has the same one. Read only. */
+let lastLicense = '';
+let lastLicenseBytes: Uint8Array = new Uint8Array(1);
+
+function licenseBytes(license: string): Uint8Array {
+  if (license !== lastLicense) {
+    lastLicenseBytes = cstringBytes(license);
+    lastLicense = license;
+  }
+  return lastLicenseBytes;
+}
+
 function cstringBytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length + 1);
   for (let i = 0; i < s.length; i++) {
@@ -95,7 +107,7 @@ function cstringBytes(s: string): Uint8Array {
 export function progLoadRaw(p: ProgLoadAttr): ProgLoadResult {
   if (p.insns.length % 8 !== 0) throw new TsbpfError(`insns length ${p.insns.length} is not a multiple of 8 (struct bpf_insn)`);
   const logSize = Math.min(p.log_size ?? 0, LOG_MAX);
-  const lic = cstringBytes(p.license);
+  const lic = licenseBytes(p.license);
   const fdArr = p.fd_array ?? [];
   // One block of the reusable scratch memory: insns | license | func_info | line_info |
   // core_relos | fd_array, each 8-byte aligned. The log, which can be large, gets a block of its own.
