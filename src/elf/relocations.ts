@@ -111,10 +111,18 @@ export function parseRelocations(
       );
     }
   }
-  const entry = (i: number): ElfRelocation => {
-    const at = i * stride;
-    const { hi: symbolIndex, lo: type } = r.u64halves(at + 8, 'r_info');
-    return { offset: r.u64n(at, 'r_offset'), symbolIndex, type, addend: rela ? r.i64(at + 16, 'r_addend') : 0n };
+  const entries = (): ElfRelocation[] => {
+    const out: ElfRelocation[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const at = i * stride;
+      out[i] = {
+        offset: r.u64n(at, 'r_offset'),
+        symbolIndex: v.getUint32(at + 8 + high, littleEndian),
+        type: v.getUint32(at + 8 + low, littleEndian),
+        addend: rela ? r.i64(at + 16, 'r_addend') : 0n,
+      };
+    }
+    return out;
   };
-  return new RelocationTable(relSection, relSection.info, () => Array.from({ length: count }, (_, i) => entry(i)));
+  return new RelocationTable(relSection, relSection.info, entries);
 }
