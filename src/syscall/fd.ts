@@ -21,12 +21,11 @@ const F_DUPFD_CLOEXEC = 1030;
 /** An open file descriptor with one owner. */
 export class Fd {
   #fd: number;
-  readonly #token = {};
 
   /** Takes ownership of `raw` (moving it above 2 when needed). */
   constructor(raw: number) {
     this.#fd = ensureAboveStdio(raw);
-    watchLeak(this, this.#fd, this.#token);
+    watchLeak(this, this.#fd);
   }
 
   /** The fd number; -1 once closed. */
@@ -44,7 +43,7 @@ export class Fd {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
-    unwatchLeak(this.#token);
+    unwatchLeak(this);
     libc().close(fd);
   }
 
@@ -55,7 +54,7 @@ export class Fd {
   disown(): number {
     const fd = this.#fd;
     this.#fd = -1;
-    unwatchLeak(this.#token);
+    unwatchLeak(this);
     return fd;
   }
 

@@ -38,17 +38,18 @@ const registry = new FinalizationRegistry<Held>((held) => {
 });
 
 /**
- * Reports `owner` if it is garbage-collected before {@link unwatchLeak}(`token`). `fd` is the
- * number it owns; the held value must not reference `owner`, or it would never be collected.
+ * Reports `owner` if it is garbage-collected before {@link unwatchLeak}(`owner`). `fd` is the
+ * number it owns; the held value must not reference `owner`, or it would never be collected
+ * (the unregister token may: the registry holds it weakly).
  */
-export function watchLeak(owner: object, fd: number, token: object): void {
+export function watchLeak(owner: object, fd: number): void {
   if (!leakWarningsEnabled) return;
-  registry.register(owner, { fd, stack: traceFdCreation ? creationStack() : undefined }, token);
+  registry.register(owner, { fd, stack: traceFdCreation ? creationStack() : undefined }, owner);
 }
 
 /** The owner closed or gave away its fd: no warning. */
-export function unwatchLeak(token: object): void {
-  if (leakWarningsEnabled) registry.unregister(token);
+export function unwatchLeak(owner: object): void {
+  if (leakWarningsEnabled) registry.unregister(owner);
 }
 
 function creationStack(): string | undefined {
