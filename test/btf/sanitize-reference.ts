@@ -12,69 +12,15 @@ import { BtfError } from '../../src/btf/errors.js';
 import { BTF_FUNC_EXTERN, BTF_FUNC_GLOBAL, BTF_FUNC_STATIC, BTF_VAR_GLOBAL_ALLOCATED, BTF_VAR_GLOBAL_EXTERN, BTF_VAR_STATIC, type BtfType } from '../../src/btf/kinds.js';
 import { decodeAll, encodeBtf, StringTable } from '../../src/btf/marshal.js';
 import { alignOf, sizeOf } from '../../src/btf/query.js';
+// The data types are shared with the implementation under test; only the algorithm is frozen.
+import type { BtfFeatures, ExternPlacement, SanitizeOptions } from '../../src/btf/sanitize.js';
 
-/** BTF features of a kernel (libbpf's `FEAT_BTF*` probes). */
-export interface BtfFeatures {
-  /** BTF_KIND_FUNC and FUNC_PROTO (Linux 5.0). */
-  btfFunc: boolean;
-  /** BTF_FUNC_GLOBAL linkage (Linux 5.6). */
-  btfFuncGlobal: boolean;
-  /** BTF_KIND_VAR and DATASEC (Linux 5.2). */
-  btfDatasec: boolean;
-  /** DATASEC names starting with `?` (Linux 5.19 era; libbpf FEAT_BTF_QMARK_DATASEC). */
-  btfQmarkDatasec: boolean;
-  /** BTF_KIND_FLOAT (Linux 5.13). */
-  btfFloat: boolean;
-  /** BTF_KIND_DECL_TAG (Linux 5.16). */
-  btfDeclTag: boolean;
-  /** BTF_KIND_TYPE_TAG (Linux 5.17). */
-  btfTypeTag: boolean;
-  /** BTF_KIND_ENUM64 and signed enums (Linux 6.0). */
-  btfEnum64: boolean;
-}
-
-/** A kernel that has every BTF feature this library knows. */
-export const ALL_BTF_FEATURES: Readonly<BtfFeatures> = Object.freeze({
-  btfFunc: true,
-  btfFuncGlobal: true,
-  btfDatasec: true,
-  btfQmarkDatasec: true,
-  btfFloat: true,
-  btfDeclTag: true,
-  btfTypeTag: true,
-  btfEnum64: true,
-});
-
-/** Where the loader puts one extern (`.kconfig` or `.ksyms` variable). */
-export interface ExternPlacement {
-  /** The VAR's name (`LINUX_KERNEL_VERSION`, `CONFIG_HZ`, a ksym). */
-  name: string;
-  /** `.kconfig` or `.ksyms`. */
-  section: string;
-  /** The VAR type id. */
-  varId: number;
-  /** Byte offset in the section's map value. */
-  offset: number;
-  /** Bytes. */
-  size: number;
-}
-
-/** The result of {@link sanitizeBtf}. */
+/** The reference's result: the old `SanitizedBtf`, whose `types` were built, not decoded. */
 export interface SanitizedBtf {
-  /** Raw BTF to pass to `BPF_BTF_LOAD`. */
   bytes: Uint8Array;
-  /** The types written, in id order (index 0 is id 1). */
   types: BtfType[];
-  /** Layout of extern sections, for the loader that fills them. */
   externs: ExternPlacement[];
-  /** Final size of each DATASEC by name. */
   datasecSizes: Map<string, number>;
-}
-
-/** Options of {@link sanitizeBtf}. */
-export interface SanitizeOptions {
-  /** The object the BTF came from: DATASEC sizes and variable offsets are taken from it. */
-  elf?: ElfFile;
 }
 
 const EXTERN_SECTIONS = new Set(['.kconfig', '.ksyms']);
