@@ -67,7 +67,12 @@ describeKernel('map types', () => {
   }
 
   function hashLike(type: string): void {
-    using m = BpfMap.create({ type, name: `t_${type}`.slice(0, 15), keySize: 4, valueSize: 8, maxEntries: 64 }, { key: u32Codec, value: u64Codec });
+    // An LRU hash may evict before it is full: each CPU pulls free nodes into a
+    // local list (LOCAL_FREE_TARGET, 128 in kernel/bpf/bpf_lru_list.c) and a CPU
+    // whose list is empty shrinks the LRU even while other CPUs hold free nodes.
+    // Size the map so that no eviction can happen under 50 entries.
+    const maxEntries = type.startsWith('lru') ? 64 + 128 * possibleCpus() : 64;
+    using m = BpfMap.create({ type, name: `t_${type}`.slice(0, 15), keySize: 4, valueSize: 8, maxEntries }, { key: u32Codec, value: u64Codec });
     for (let i = 0; i < 50; i++) m.update(i, BigInt(i) * 3n);
     expect(m.lookup(7)).toBe(21n);
     expect(m.lookup(1000)).toBeUndefined();
