@@ -67,10 +67,10 @@ describeKernel('map types', () => {
   }
 
   function hashLike(type: string): void {
-    // An LRU hash may evict before it is full: each CPU pulls free nodes into a
-    // local list (LOCAL_FREE_TARGET, 128 in kernel/bpf/bpf_lru_list.c) and a CPU
-    // whose list is empty shrinks the LRU even while other CPUs hold free nodes.
-    // Size the map so that no eviction can happen under 50 entries.
+    // An LRU hash may evict before it is full: a CPU whose local free list is empty
+    // refills it with LOCAL_FREE_TARGET (128, kernel/bpf/bpf_lru_list.c) nodes from
+    // the global list, and evicts to make up the difference when that list holds
+    // fewer. Size the map so that every CPU's first refill finds 128 free nodes.
     const maxEntries = type.startsWith('lru') ? 64 + 128 * possibleCpus() : 64;
     using m = BpfMap.create({ type, name: `t_${type}`.slice(0, 15), keySize: 4, valueSize: 8, maxEntries }, { key: u32Codec, value: u64Codec });
     for (let i = 0; i < 50; i++) m.update(i, BigInt(i) * 3n);
