@@ -74,14 +74,11 @@ export interface ProgLoadResult {
 const PROG_LOAD_SIZE = 148;
 const LOG_MAX = 0xffff_ffff >>> 2;
 
-/**
- * `s` as a NUL-terminated C string. An ASCII string (every license the kernel knows is one)
- * is copied a character at a time: for a few bytes that is cheaper than TextEncoder's call.
- */
 /** The last license encoded: every program of an object has the same one. Read only. */
 let lastLicense = '';
 let lastLicenseBytes: Uint8Array = new Uint8Array(1);
 
+/** `license` as a C string, encoded once while consecutive programs share it. */
 function licenseBytes(license: string): Uint8Array {
   if (license !== lastLicense) {
     lastLicenseBytes = cstringBytes(license);
@@ -90,6 +87,10 @@ function licenseBytes(license: string): Uint8Array {
   return lastLicenseBytes;
 }
 
+/**
+ * `s` as a NUL-terminated C string. An ASCII string (every license the kernel knows is one)
+ * is copied a character at a time: for a few bytes that is cheaper than TextEncoder's call.
+ */
 function cstringBytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length + 1);
   for (let i = 0; i < s.length; i++) {
