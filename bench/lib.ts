@@ -85,6 +85,22 @@ export function buildPeer(name: string, libs: string[] = peerLibs[name] ?? ['bpf
 }
 
 /**
+ * Builds `bench/peer/inproc/NAME.c` into the shared library `bench/peer/build/libNAME.so`
+ * (when missing or older than the source) and returns its path: a C peer that a benchmark
+ * loads into its own process (with koffi), to time C and tsbpf in the same process state.
+ */
+export function buildPeerLibrary(name: string, libs: string[] = ['bpf']): string {
+  const src = join(benchDir, 'peer', 'inproc', `${name}.c`);
+  const outDir = join(benchDir, 'peer', 'build');
+  const lib = join(outDir, `lib${name}.so`);
+  mkdirSync(outDir, { recursive: true });
+  if (!existsSync(lib) || statSync(lib).mtimeMs < statSync(src).mtimeMs) {
+    execFileSync('cc', ['-O2', '-Wall', '-shared', '-fPIC', '-o', lib, src, ...libs.map((l) => `-l${l}`)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  return lib;
+}
+
+/**
  * Builds `bench/peer/NAME.c` (when the binary is missing or older than the source) and runs
  * it with `args`; the peer prints one JSON object on stdout.
  */

@@ -18,6 +18,14 @@
  * Both sides run the consumer on CPU 0 and the producer on CPU 1 (bench/peer/ringbuf.c says
  * why: left to the scheduler, whether the two shared a CPU decided the C side's result).
  *
+ * "in this process": the consumer-only figure measured a second way, with libbpf loaded into
+ * this process (bench/peer/inproc/ringbuf.c through koffi) and taking turns with tsbpf, each on
+ * its own ring and producer, so that both run in the same process state (the C peer above
+ * runs in a fresh process; tsbpf's process has run everything before). Next to it, "floor":
+ * a JS loop that walks the headers and calls the same callback with none of the checks
+ * RingbufReader makes (busy bit, bounds, limit, stop on close), the least a per-record
+ * callback in JavaScript costs here.
+ *
  * Perf buffer: `PerfReader.consume` against libbpf's `perf_buffer__consume`; the producer is
  * an XDP program (BPF_PROG_TEST_RUN) calling `bpf_perf_event_output` 4096 times per run,
  * batches of 8 runs (32,768 records), 4096 pages per CPU; end to end likewise.
@@ -28,12 +36,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BpfMap } from '../src/maps/index.js';
-import { RingbufReader, type RingRecord } from '../src/ringbuf/index.js';
+import { RingbufReader, RingRecord } from '../src/ringbuf/index.js';
 import { fixedProducer, fixedProducerInsns, run } from '../test/ringbuf/producer.js';
 import { PerfReader } from '../src/perf/index.js';
-import { possibleCpus } from '../src/syscall/index.js';
 import { perfProducer, perfProducerInsns, perfSource, runPerf } from '../test/perf/producer.js';
-import { buildPeer, figure, report, runPeer, stats, type Figure, type Stats } from './lib.js';
+import koffi from 'koffi';
+import { PROT_READ, PROT_WRITE, mapShared, pageSize, possibleCpus, type Fd } from '../src/syscall/index.js';
+import { buildPeer, buildPeerLibrary, figure, report, runPeer, stats, type Figure, type Stats } from './lib.js';
 
 const PER_RUN = 4096;
 const RUNS = 49;
@@ -114,6 +123,102 @@ function perfSide(size: number, samples: number): PeerSide {
     }
   }
   return { produce: stats(prod), consume: stats(cons), records: PERF_RUNS * PER_RUN };
+}
+
+/** libbpf's ring buffer consumer, loaded into this process (bench/peer/inproc/ringbuf.c). */
+interface InprocPeer {
+  ringNew: (mapFd: number) => unknown;
+  consume: (rb: unknown) => number;
+  free: (rb: unknown) => void;
+}
+
+function inprocPeer(): InprocPeer {
+  const lib = koffi.load(buildPeerLibrary('ringbuf'));
+  return {
+    ringNew: lib.func('void *peer_ring_new(int map_fd)'),
+    consume: lib.func('long peer_ring_consume(void *rb)'),
+    free: lib.func('void peer_ring_free(void *rb)'),
+  };
+}
+
+/**
+ * The floor of a per-record callback in JS: walks the headers of a ring that a finished
+ * producer filled and calls `fn` with one reused record, without the busy, bounds, limit and
+ * close checks that `Ring` makes. Safe only here: the test_runs have returned and nothing
+ * writes the ring. Publishes the consumer position once, at the end.
+ */
+function floorDrain(cons: BigUint64Array, prod: BigUint64Array, hdr: Int32Array, rec: RingRecord, mask: number, fn: (rec: RingRecord) => void): number {
+  const start = Number(cons[0]);
+  const avail = Number(Atomics.load(prod, 0)) - start;
+  const first = start & mask;
+  let pos = 0;
+  let n = 0;
+  while (pos < avail) {
+    const off = (first + pos) & mask;
+    const h = hdr[off >>> 2]!;
+    const len = h & 0x3fff_ffff;
+    pos += (len + 15) & ~7;
+    if ((h & 0x4000_0000) === 0) {
+      n++;
+      fn(rec.at(off + 8, len));
+    }
+  }
+  Atomics.store(cons, 0, BigInt(start + pos));
+  return n;
+}
+
+interface InprocSide {
+  libbpf: Stats;
+  tsbpf: Stats;
+  floor: Stats;
+}
+
+/**
+ * One round of the "in this process" figures: libbpf, tsbpf and the floor loop take turns
+ * (the one that goes first rotates), each producing a batch into its own ring and draining it.
+ */
+function inprocSide(peer: InprocPeer, size: number, samples: number): InprocSide {
+  const ringSize = 64 << 20;
+  const ring = () => BpfMap.create({ type: 'ringbuf', name: 'bench', keySize: 0, valueSize: 0, maxEntries: ringSize });
+  using lMap = ring();
+  using lProg = fixedProducer(lMap.fd, PER_RUN, size);
+  using tMap = ring();
+  using tProg = fixedProducer(tMap.fd, PER_RUN, size);
+  using reader = RingbufReader.open(tMap);
+  using fMap = ring();
+  using fProg = fixedProducer(fMap.fd, PER_RUN, size);
+  const page = pageSize();
+  const consumerPage = mapShared(fMap.fd, page, PROT_READ | PROT_WRITE, 0);
+  const producerPages = mapShared(fMap.fd, page + 2 * ringSize, PROT_READ, page);
+  const cons = new BigUint64Array(consumerPage, 0, 1);
+  const prod = new BigUint64Array(producerPages, 0, 1);
+  const hdr = new Int32Array(producerPages, page, (2 * ringSize) >>> 2);
+  const rec = new RingRecord(new Uint8Array(producerPages, page, 2 * ringSize));
+  const rb = peer.ringNew(lMap.fd);
+  if (!rb) throw new Error('ring_buffer__new failed');
+  const times: Record<keyof InprocSide, number[]> = { libbpf: [], tsbpf: [], floor: [] };
+  const fn = onRecord;
+  const sides: [keyof InprocSide, Fd, () => number][] = [
+    ['libbpf', lProg, () => peer.consume(rb)],
+    ['tsbpf', tProg, () => reader.consume(fn)],
+    ['floor', fProg, () => floorDrain(cons, prod, hdr, rec, ringSize - 1, fn)],
+  ];
+  try {
+    for (let s = -1; s < samples; s++) {
+      for (let k = 0; k < sides.length; k++) {
+        const [name, prog, consume] = sides[(s + 1 + k) % sides.length]!;
+        for (let r = 0; r < RUNS; r++) run(prog);
+        const t0 = process.hrtime.bigint();
+        const got = consume();
+        const t1 = process.hrtime.bigint();
+        if (got !== RUNS * PER_RUN) throw new Error(`${name} consumed ${got}`);
+        if (s >= 0) times[name].push(Number(t1 - t0) / got);
+      }
+    }
+  } finally {
+    peer.free(rb);
+  }
+  return { libbpf: stats(times.libbpf), tsbpf: stats(times.tsbpf), floor: stats(times.floor) };
 }
 
 /** Records per second (millions) for a sample split into produce + consume ns/record. */
@@ -229,6 +334,8 @@ export async function bench(): Promise<Figure[]> {
       perf16: ['perf', perfFiles[0]!, E2E_PERF_RUNS],
       perf256: ['perf', perfFiles[1]!, E2E_PERF_RUNS],
     };
+    const peer = inprocPeer();
+    const inproc: Record<16 | 256, InprocSide[]> = { 16: [], 256: [] };
     for (let r = 0; r < ROUNDS; r++) {
       const c = runPeer<Record<Key, PeerSide>>('ringbuf', [...files, String(RUNS), String(SAMPLES), ...perfFiles, String(PERF_RUNS), String(PERF_PAGES)], ['bpf']);
       for (const k of keys) cRounds[k].push(c[k]);
@@ -236,6 +343,7 @@ export async function bench(): Promise<Figure[]> {
       tRounds['256'].push(tsSide(256, SAMPLES));
       tRounds.perf16.push(perfSide(16, SAMPLES));
       tRounds.perf256.push(perfSide(256, SAMPLES));
+      for (const size of [16, 256] as const) inproc[size].push(inprocSide(peer, size, SAMPLES));
       for (const k of keys) {
         const [kind, file, runs] = e2eFiles[k];
         const ce = runPeer<E2e>('ringbuf', ['concurrent', kind, file, String(runs), String(PERF_PAGES)], ['bpf']);
@@ -258,6 +366,12 @@ export async function bench(): Promise<Figure[]> {
         figure(`ringbuf: sequential ${size} B (produce, then consume, 1 thread)`, 'M records/s', endToEnd(t.produce, t.consume), endToEnd(p.produce, p.consume)),
         // Throughput: higher is better, so the target is a lower bound (>= 0.95).
         figure(`ringbuf: end to end ${size} B (producer process + waiting consumer)`, 'M records/s', stats(tE2e[`${size}`]), stats(cE2e[`${size}`]), 0.95),
+      );
+      const ip = inproc[size];
+      const over = (pick: (x: InprocSide) => Stats): Stats => stats(ip.map((x) => pick(x).median));
+      figures.push(
+        figure(`ringbuf: consume ${size} B records, libbpf in this process (consumer only)`, 'ns/record', over((x) => x.tsbpf), over((x) => x.libbpf)),
+        figure(`ringbuf: consume ${size} B records, JS callback floor: no checks (consumer only)`, 'ns/record', over((x) => x.floor), over((x) => x.libbpf)),
       );
     }
     for (const size of [16, 256] as const) {

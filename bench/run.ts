@@ -3,7 +3,8 @@
  *
  * 1. Checks the C toolchain the peers need (cc, libbpf-dev, libelf-dev, zlib1g-dev) and, as
  *    root on Debian/Ubuntu, installs what is missing with apt-get.
- * 2. Builds every peer (`bench/peer/NAME.c` + `timing.c` -> `bench/peer/build/NAME`), before
+ * 2. Builds every peer (`bench/peer/NAME.c` + `timing.c` -> `bench/peer/build/NAME`, and the
+ *    in-process ones, `bench/peer/inproc/NAME.c` -> `bench/peer/build/libNAME.so`), before
  *    any timing starts.
  * 3. Bundles each `bench/*.ts` with esbuild (as users run tsbpf: compiled ES modules, not
  *    through a TypeScript loader, whose module getters distort timings) and runs it under
@@ -23,7 +24,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { buildPeer, machine, type Figure } from './lib.js';
+import { buildPeer, buildPeerLibrary, machine, type Figure } from './lib.js';
 import { repoRoot } from '../test/helpers/fixtures.js';
 
 const benchDir = join(repoRoot, 'bench');
@@ -68,6 +69,9 @@ async function runAll(wanted: string[]): Promise<Report> {
   ensureToolchain();
   for (const peer of readdirSync(join(benchDir, 'peer')).filter((f) => f.endsWith('.c') && f !== 'timing.c')) {
     buildPeer(peer.slice(0, -2));
+  }
+  for (const lib of readdirSync(join(benchDir, 'peer', 'inproc')).filter((f) => f.endsWith('.c'))) {
+    buildPeerLibrary(lib.slice(0, -2));
   }
 
   mkdirSync(outDir, { recursive: true });
