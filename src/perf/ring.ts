@@ -190,21 +190,23 @@ export class PerfRing {
     const max = limit < 0x7fff_ffff ? limit | 0 : 0x7fff_ffff;
     let pos = 0;
     let n = 0;
+    if ((first & 7) !== 0) {
+      this.#stopAt(0, 0);
+      throw this.#corrupt(this.#tailPos, 'data_tail is not 8-byte aligned');
+    }
     while (pos < bound && n < max) {
       const off = (first + pos) & mask;
       const left = bound - pos;
-      if (left < 8) {
-        if (bound < avail) break;
-        this.#stopAt(pos, n);
-        throw this.#corrupt(this.#tailPos + pos, `${left} bytes left, less than a perf_event_header`);
-      }
-      // The 8-byte header never wraps (records are 8-aligned, the area a power of two).
+      // The 8-byte header lies inside the views and never wraps: every record starts 8-byte
+      // aligned (the kernel rounds each record's size up to a u64; checked below) and the
+      // area is a power of two. So it is read before we know that 8 bytes were published.
       const type = i32[off >>> 2]!;
       const recSize = u16[(off + 6) >>> 1]!;
-      if (recSize < 8 || recSize > left) {
-        if (recSize >= 8 && bound < avail) break;
+      if (recSize < 8 || (recSize & 7) !== 0 || recSize > left) {
+        // Past the int32 window only: drain comes back from here.
+        if (recSize >= 8 && (recSize & 7) === 0 && bound < avail) break;
         this.#stopAt(pos, n);
-        throw this.#corrupt(this.#tailPos + pos, `record size ${recSize} (${left} bytes published)`);
+        throw this.#corrupt(this.#tailPos + pos, `record size ${recSize} (${(recSize & 7) !== 0 ? 'not a multiple of 8' : `${left} bytes published`})`);
       }
       if (off + recSize > size) {
         // Wrapped (rare): reassembled apart, so that this loop stays small.

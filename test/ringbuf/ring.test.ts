@@ -3,6 +3,7 @@
  * (consumer page | producer page | data | data again), so that BUSY, DISCARD and corrupt
  * headers can be written by hand. The kernel-backed tests are in reader.test.ts.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, Ring, RingbufCorruptedError, StopReason } from '../../src/ringbuf/index.js';
 
@@ -200,5 +201,44 @@ describe('Ring (fake memory)', () => {
     expect(cons[0]).toBe(BigInt(p));
     // Published at 16 KiB and 32 KiB while records were still being handed out.
     expect([...seenPositions].filter((x) => x > 0n).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('Ring over random records (property)', () => {
+  it('hands only views inside one copy of the data, fails only with RingbufCorruptedError, and keeps the consumer position in [cons, prod]', () => {
+    const laid = fc.record({
+      len: fc.oneof(fc.nat(300), fc.integer({ min: 0, max: 0x3fff_ffff })),
+      flags: fc.constantFrom(0, 0, 0, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_BUSY_BIT),
+    });
+    fc.assert(
+      fc.property(fc.array(laid, { maxLength: 30 }), fc.nat(3 * SIZE), fc.integer({ min: -16, max: 16 }), fc.boolean(), (records, cons, cut, alignCons) => {
+        const f = fake();
+        const start = alignCons ? cons & ~7 : cons;
+        f.consumerPos[0] = BigInt(start);
+        const ring = new Ring(f.consumerPos.buffer as ArrayBuffer, f.prod.buffer as ArrayBuffer, PAGE, SIZE, 'fake', 0);
+        let p = start;
+        for (const r of records) {
+          // The header only (a payload of up to 1 GiB is not written), then the next record
+          // where the kernel would put it.
+          f.setHeader(p, r.len | r.flags);
+          p += (r.len + 15) & ~7;
+        }
+        // At most 4 ring sizes published: a walk over zeroed memory takes 8 bytes a step.
+        const prod = Math.max(start, Math.min(p + cut, start + 4 * SIZE));
+        f.prod[0] = BigInt(prod);
+        for (let pass = 0; pass < 3; pass++) {
+          try {
+            ring.drain((rec) => {
+              if (!(rec.offset >= 0 && rec.length >= 0 && rec.offset + rec.length <= rec.ring.length)) throw new Error(`view ${rec.offset}+${rec.length} outside ${rec.ring.length} bytes`);
+            }, Infinity, [0]);
+          } catch (e) {
+            if (!(e instanceof RingbufCorruptedError)) throw e;
+          }
+        }
+        const c = Number(f.consumerPos[0]);
+        return c >= start && c <= prod;
+      }),
+      { numRuns: 500 },
+    );
   });
 });
