@@ -35,12 +35,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import koffi from 'koffi';
 import { BpfMap } from '../src/maps/index.js';
 import { RingbufReader, RingRecord } from '../src/ringbuf/index.js';
 import { fixedProducer, fixedProducerInsns, run } from '../test/ringbuf/producer.js';
 import { PerfReader } from '../src/perf/index.js';
 import { perfProducer, perfProducerInsns, perfSource, runPerf } from '../test/perf/producer.js';
-import koffi from 'koffi';
 import { PROT_READ, PROT_WRITE, mapShared, pageSize, possibleCpus, type Fd } from '../src/syscall/index.js';
 import { buildPeer, buildPeerLibrary, figure, report, runPeer, stats, type Figure, type Stats } from './lib.js';
 
