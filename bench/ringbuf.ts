@@ -18,13 +18,13 @@
  * Both sides run the consumer on CPU 0 and the producer on CPU 1 (bench/peer/ringbuf.c says
  * why: left to the scheduler, whether the two shared a CPU decided the C side's result).
  *
- * "in this process": the consumer-only figure measured a second way, with libbpf loaded into
- * this process (bench/peer/inproc/ringbuf.c through koffi) and taking turns with tsbpf, each on
- * its own ring and producer, so that both run in the same process state (the C peer above
- * runs in a fresh process; tsbpf's process has run everything before). Next to it, "floor":
- * a JS loop that walks the headers and calls the same callback with none of the checks
- * RingbufReader makes (busy bit, bounds, limit, stop on close), the least a per-record
- * callback in JavaScript costs here.
+ * "in this process" (ring and perf buffer): the consumer-only figure measured a second way,
+ * with libbpf loaded into this process (bench/peer/inproc/ringbuf.c through koffi) and taking
+ * turns with tsbpf, each on its own buffer and producer, so that both run in the same process
+ * state (the C peer above runs in a fresh process; tsbpf's process has run everything
+ * before). Next to it, "floor": a JS loop that walks the headers and calls the same callback
+ * with none of the checks the readers make (busy bit, record and sample bounds, limit, stop
+ * on close), the least a per-record callback in JavaScript costs here.
  *
  * Perf buffer: `PerfReader.consume` against libbpf's `perf_buffer__consume`; the producer is
  * an XDP program (BPF_PROG_TEST_RUN) calling `bpf_perf_event_output` 4096 times per run,
@@ -41,7 +41,8 @@ import { RingbufReader, RingRecord } from '../src/ringbuf/index.js';
 import { fixedProducer, fixedProducerInsns, run } from '../test/ringbuf/producer.js';
 import { PerfReader } from '../src/perf/index.js';
 import { perfProducer, perfProducerInsns, perfSource, runPerf } from '../test/perf/producer.js';
-import { PROT_READ, PROT_WRITE, mapShared, pageSize, possibleCpus, type Fd } from '../src/syscall/index.js';
+import { PROT_READ, PROT_WRITE, ioctl, mapShared, pageSize, perfEventOpen, possibleCpus, type Fd } from '../src/syscall/index.js';
+import { PERF_EVENT_IOC_ENABLE, bpfOutputAttr } from '../src/perf/attr.js';
 import { buildPeer, buildPeerLibrary, figure, report, runPeer, stats, type Figure, type Stats } from './lib.js';
 
 const PER_RUN = 4096;
@@ -130,6 +131,9 @@ interface InprocPeer {
   ringNew: (mapFd: number) => unknown;
   consume: (rb: unknown) => number;
   free: (rb: unknown) => void;
+  perfNew: (mapFd: number, pages: number) => unknown;
+  perfConsume: (pb: unknown) => number;
+  perfFree: (pb: unknown) => void;
 }
 
 function inprocPeer(): InprocPeer {
@@ -138,6 +142,9 @@ function inprocPeer(): InprocPeer {
     ringNew: lib.func('void *peer_ring_new(int map_fd)'),
     consume: lib.func('long peer_ring_consume(void *rb)'),
     free: lib.func('void peer_ring_free(void *rb)'),
+    perfNew: lib.func('void *peer_perf_new(int map_fd, int pages)'),
+    perfConsume: lib.func('long peer_perf_consume(void *pb)'),
+    perfFree: lib.func('void peer_perf_free(void *pb)'),
   };
 }
 
@@ -219,6 +226,104 @@ function inprocSide(peer: InprocPeer, size: number, samples: number): InprocSide
     peer.free(rb);
   }
   return { libbpf: stats(times.libbpf), tsbpf: stats(times.tsbpf), floor: stats(times.floor) };
+}
+
+/** One CPU's perf buffer, opened and mapped by the floor loop itself. */
+interface FloorPerfCpu {
+  head: BigUint64Array;
+  tail: BigUint64Array;
+  i32: Int32Array;
+  u16: Uint16Array;
+  rec: RingRecord;
+}
+
+/**
+ * The perf buffer's floor: for each CPU, walks the records from data_tail to data_head and
+ * calls `fn` for each sample, with none of PerfRing's checks. A sample that wraps past the
+ * end of the data area (one in 16 passes here) is counted but not handed out, which keeps
+ * the loop free of the copy PerfRing makes.
+ */
+function floorPerfDrain(cpus: FloorPerfCpu[], mask: number, fn: (rec: RingRecord) => void): number {
+  let n = 0;
+  for (const c of cpus) {
+    const start = Number(c.tail[0]);
+    const avail = Number(Atomics.load(c.head, 0)) - start;
+    const first = start & mask;
+    const i32 = c.i32;
+    const u16 = c.u16;
+    const rec = c.rec;
+    let pos = 0;
+    while (pos < avail) {
+      const off = (first + pos) & mask;
+      const type = i32[off >>> 2]!;
+      const size = u16[(off + 6) >>> 1]!;
+      pos += size;
+      if (type === 9) {
+        n++;
+        if (off + size <= mask + 1) fn(rec.at(off + 12, i32[(off + 8) >>> 2]!));
+      }
+    }
+    Atomics.store(c.tail, 0, BigInt(start + pos));
+  }
+  return n;
+}
+
+/** The perf buffer's "in this process" round: libbpf, tsbpf and the floor take turns. */
+function perfInprocSide(peer: InprocPeer, size: number, samples: number): InprocSide {
+  const events = () => BpfMap.create({ type: 'perf_event_array', name: 'events', keySize: 4, valueSize: 4, maxEntries: possibleCpus() });
+  using src = perfSource();
+  using lMap = events();
+  using lProg = perfProducer(lMap.fd, src.fd, PER_RUN, size);
+  using tMap = events();
+  using tProg = perfProducer(tMap.fd, src.fd, PER_RUN, size);
+  using reader = PerfReader.open(tMap, { pagesPerCpu: PERF_PAGES });
+  using fMap = events();
+  using fProg = perfProducer(fMap.fd, src.fd, PER_RUN, size);
+  const page = pageSize();
+  const dataSize = page * PERF_PAGES;
+  const fds: Fd[] = [];
+  const cpus: FloorPerfCpu[] = [];
+  const pb = peer.perfNew(lMap.fd, PERF_PAGES);
+  if (!pb) throw new Error('perf_buffer__new failed');
+  try {
+    for (let cpu = 0; cpu < possibleCpus(); cpu++) {
+      const fd = perfEventOpen(bpfOutputAttr({}), -1, cpu);
+      fds.push(fd);
+      const mapping = mapShared(fd.raw, page * (PERF_PAGES + 1), PROT_READ | PROT_WRITE, 0);
+      const key = new Uint8Array(new Uint32Array([cpu]).buffer);
+      fMap.updateBytes(key, new Uint8Array(new Uint32Array([fd.raw]).buffer));
+      ioctl(fd.raw, PERF_EVENT_IOC_ENABLE, 0);
+      cpus.push({
+        head: new BigUint64Array(mapping, 1024, 1), // perf_event_mmap_page.data_head
+        tail: new BigUint64Array(mapping, 1032, 1), // .data_tail
+        i32: new Int32Array(mapping, page, dataSize >>> 2),
+        u16: new Uint16Array(mapping, page, dataSize >>> 1),
+        rec: new RingRecord(new Uint8Array(mapping, page, dataSize)),
+      });
+    }
+    const times: Record<keyof InprocSide, number[]> = { libbpf: [], tsbpf: [], floor: [] };
+    const fn = onRecord;
+    const sides: [keyof InprocSide, Fd, () => number][] = [
+      ['libbpf', lProg, () => peer.perfConsume(pb)],
+      ['tsbpf', tProg, () => reader.consume(fn)],
+      ['floor', fProg, () => floorPerfDrain(cpus, dataSize - 1, fn)],
+    ];
+    for (let s = -1; s < samples; s++) {
+      for (let k = 0; k < sides.length; k++) {
+        const [name, prog, consume] = sides[(s + 1 + k) % sides.length]!;
+        for (let r = 0; r < PERF_RUNS; r++) runPerf(prog);
+        const t0 = process.hrtime.bigint();
+        const got = consume();
+        const t1 = process.hrtime.bigint();
+        if (got !== PERF_RUNS * PER_RUN) throw new Error(`perf ${name} consumed ${got}`);
+        if (s >= 0) times[name].push(Number(t1 - t0) / got);
+      }
+    }
+    return { libbpf: stats(times.libbpf), tsbpf: stats(times.tsbpf), floor: stats(times.floor) };
+  } finally {
+    peer.perfFree(pb);
+    for (const fd of fds) fd.close();
+  }
 }
 
 /** Records per second (millions) for a sample split into produce + consume ns/record. */
@@ -336,6 +441,7 @@ export async function bench(): Promise<Figure[]> {
     };
     const peer = inprocPeer();
     const inproc: Record<16 | 256, InprocSide[]> = { 16: [], 256: [] };
+    const perfInproc: Record<16 | 256, InprocSide[]> = { 16: [], 256: [] };
     for (let r = 0; r < ROUNDS; r++) {
       const c = runPeer<Record<Key, PeerSide>>('ringbuf', [...files, String(RUNS), String(SAMPLES), ...perfFiles, String(PERF_RUNS), String(PERF_PAGES)], ['bpf']);
       for (const k of keys) cRounds[k].push(c[k]);
@@ -344,6 +450,7 @@ export async function bench(): Promise<Figure[]> {
       tRounds.perf16.push(perfSide(16, SAMPLES));
       tRounds.perf256.push(perfSide(256, SAMPLES));
       for (const size of [16, 256] as const) inproc[size].push(inprocSide(peer, size, SAMPLES));
+      for (const size of [16, 256] as const) perfInproc[size].push(perfInprocSide(peer, size, SAMPLES));
       for (const k of keys) {
         const [kind, file, runs] = e2eFiles[k];
         const ce = runPeer<E2e>('ringbuf', ['concurrent', kind, file, String(runs), String(PERF_PAGES)], ['bpf']);
@@ -382,6 +489,12 @@ export async function bench(): Promise<Figure[]> {
         figure(`perf: produce ${size} B records (in-kernel producer ceiling)`, 'ns/record', t.produce, p.produce),
         figure(`perf: sequential ${size} B (produce, then consume, 1 thread)`, 'M records/s', endToEnd(t.produce, t.consume), endToEnd(p.produce, p.consume)),
         figure(`perf: end to end ${size} B (producer process + waiting consumer)`, 'M records/s', stats(tE2e[`perf${size}`]), stats(cE2e[`perf${size}`]), 0.95),
+      );
+      const ip = perfInproc[size];
+      const over = (pick: (x: InprocSide) => Stats): Stats => stats(ip.map((x) => pick(x).median));
+      figures.push(
+        figure(`perf: consume ${size} B records, libbpf in this process (consumer only)`, 'ns/record', over((x) => x.tsbpf), over((x) => x.libbpf)),
+        figure(`perf: consume ${size} B records, JS callback floor: no checks (consumer only)`, 'ns/record', over((x) => x.floor), over((x) => x.libbpf)),
       );
     }
     if (!Number.isInteger(sink)) throw new Error('unreachable'); // keeps the reads alive

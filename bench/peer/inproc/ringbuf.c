@@ -1,8 +1,9 @@
 /*
- * In-process C peer of bench/ringbuf.ts: libbpf's ring_buffer__consume, built as a shared
- * library that the benchmark loads with koffi, so that libbpf and tsbpf consume rings in the
- * same process, alternating (bench/peer/ringbuf.c runs libbpf in a fresh process instead).
- * The callback is the one bench/peer/ringbuf.c uses: it reads the first u64 and counts.
+ * In-process C peer of bench/ringbuf.ts: libbpf's ring_buffer__consume and
+ * perf_buffer__consume, built as a shared library that the benchmark loads with koffi, so
+ * that libbpf and tsbpf consume in the same process, taking turns (bench/peer/ringbuf.c runs
+ * libbpf in a fresh process instead). The callbacks are the ones bench/peer/ringbuf.c uses:
+ * they read the first u64 and count.
  */
 #include <bpf/libbpf.h>
 #include <stddef.h>
@@ -36,4 +37,39 @@ long peer_ring_consume(struct ring_buffer *rb)
 void peer_ring_free(struct ring_buffer *rb)
 {
 	ring_buffer__free(rb);
+}
+
+static long lost;
+
+static void on_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+	sink += *(unsigned long long *)data;
+	consumed++;
+}
+
+static void on_lost(void *ctx, int cpu, __u64 cnt)
+{
+	lost += cnt;
+}
+
+/* perf_buffer__new on a BPF_MAP_TYPE_PERF_EVENT_ARRAY fd, `pages` data pages per CPU. */
+struct perf_buffer *peer_perf_new(int map_fd, int pages)
+{
+	return perf_buffer__new(map_fd, pages, on_sample, on_lost, NULL, NULL);
+}
+
+/* Drains every CPU's buffer; returns the samples handed to the callback plus those lost. */
+long peer_perf_consume(struct perf_buffer *pb)
+{
+	int err;
+
+	consumed = 0;
+	lost = 0;
+	err = perf_buffer__consume(pb);
+	return err < 0 ? err : consumed + lost;
+}
+
+void peer_perf_free(struct perf_buffer *pb)
+{
+	perf_buffer__free(pb);
 }
