@@ -5,7 +5,7 @@
  * compare ratios from one run, never absolute times across runs.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../test/helpers/fixtures.js';
@@ -77,11 +77,19 @@ export function buildPeer(name: string, libs: string[] = peerLibs[name] ?? ['bpf
   const outDir = join(benchDir, 'peer', 'build');
   const bin = join(outDir, name);
   mkdirSync(outDir, { recursive: true });
-  const newest = Math.max(...[src, timing, join(benchDir, 'peer', 'timing.h')].filter((f) => existsSync(f)).map((f) => statSync(f).mtimeMs));
+  const newest = Math.max(...[src, timing, ...peerHeaders()].filter((f) => existsSync(f)).map((f) => statSync(f).mtimeMs));
   if (!existsSync(bin) || statSync(bin).mtimeMs < newest) {
     execFileSync('cc', ['-O2', '-Wall', '-o', bin, src, timing, ...libs.map((l) => `-l${l}`)], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
   return bin;
+}
+
+/** The headers the peers include (`bench/peer/*.h`): a newer one rebuilds every peer. */
+function peerHeaders(): string[] {
+  const dir = join(benchDir, 'peer');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.h'))
+    .map((f) => join(dir, f));
 }
 
 /**
@@ -94,7 +102,8 @@ export function buildPeerLibrary(name: string, libs: string[] = ['bpf']): string
   const outDir = join(benchDir, 'peer', 'build');
   const lib = join(outDir, `lib${name}.so`);
   mkdirSync(outDir, { recursive: true });
-  if (!existsSync(lib) || statSync(lib).mtimeMs < statSync(src).mtimeMs) {
+  const newest = Math.max(...[src, ...peerHeaders()].map((f) => statSync(f).mtimeMs));
+  if (!existsSync(lib) || statSync(lib).mtimeMs < newest) {
     execFileSync('cc', ['-O2', '-Wall', '-shared', '-fPIC', '-o', lib, src, ...libs.map((l) => `-l${l}`)], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
   return lib;

@@ -203,27 +203,41 @@ function inprocSide(peer: InprocPeer, size: number, samples: number): InprocSide
   const rec = new RingRecord(new Uint8Array(producerPages, page, 2 * ringSize));
   const rb = peer.ringNew(lMap.fd);
   if (!rb) throw new Error('ring_buffer__new failed');
-  const times: Record<keyof InprocSide, number[]> = { libbpf: [], tsbpf: [], floor: [] };
   const fn = onRecord;
-  const sides: [keyof InprocSide, Fd, () => number][] = [
-    ['libbpf', lProg, () => peer.consume(rb)],
-    ['tsbpf', tProg, () => reader.consume(fn)],
-    ['floor', fProg, () => floorDrain(cons, prod, hdr, rec, ringSize - 1, fn)],
-  ];
+  const produce = (prog: Fd) => (): void => {
+    for (let r = 0; r < RUNS; r++) run(prog);
+  };
   try {
-    for (let s = -1; s < samples; s++) {
-      for (let k = 0; k < sides.length; k++) {
-        const [name, prog, consume] = sides[(s + 1 + k) % sides.length]!;
-        for (let r = 0; r < RUNS; r++) run(prog);
-        const t0 = process.hrtime.bigint();
-        const got = consume();
-        const t1 = process.hrtime.bigint();
-        if (got !== RUNS * PER_RUN) throw new Error(`${name} consumed ${got}`);
-        if (s >= 0) times[name].push(Number(t1 - t0) / got);
-      }
-    }
+    return takeTurns(
+      [
+        ['libbpf', produce(lProg), () => peer.consume(rb)],
+        ['tsbpf', produce(tProg), () => reader.consume(fn)],
+        ['floor', produce(fProg), () => floorDrain(cons, prod, hdr, rec, ringSize - 1, fn)],
+      ],
+      samples,
+      RUNS * PER_RUN,
+    );
   } finally {
     peer.free(rb);
+  }
+}
+
+/**
+ * The "in this process" timing: per sample, each side produces a batch into its own buffer
+ * and drains it (the side that goes first rotates); ns/record per side.
+ */
+function takeTurns(sides: [keyof InprocSide, () => void, () => number][], samples: number, records: number): InprocSide {
+  const times: Record<keyof InprocSide, number[]> = { libbpf: [], tsbpf: [], floor: [] };
+  for (let s = -1; s < samples; s++) {
+    for (let k = 0; k < sides.length; k++) {
+      const [name, produce, consume] = sides[(s + 1 + k) % sides.length]!;
+      produce();
+      const t0 = process.hrtime.bigint();
+      const got = consume();
+      const t1 = process.hrtime.bigint();
+      if (got !== records) throw new Error(`${name} consumed ${got} of ${records}`);
+      if (s >= 0) times[name].push(Number(t1 - t0) / got);
+    }
   }
   return { libbpf: stats(times.libbpf), tsbpf: stats(times.tsbpf), floor: stats(times.floor) };
 }
@@ -301,25 +315,19 @@ function perfInprocSide(peer: InprocPeer, size: number, samples: number): Inproc
         rec: new RingRecord(new Uint8Array(mapping, page, dataSize)),
       });
     }
-    const times: Record<keyof InprocSide, number[]> = { libbpf: [], tsbpf: [], floor: [] };
     const fn = onRecord;
-    const sides: [keyof InprocSide, Fd, () => number][] = [
-      ['libbpf', lProg, () => peer.perfConsume(pb)],
-      ['tsbpf', tProg, () => reader.consume(fn)],
-      ['floor', fProg, () => floorPerfDrain(cpus, dataSize - 1, fn)],
-    ];
-    for (let s = -1; s < samples; s++) {
-      for (let k = 0; k < sides.length; k++) {
-        const [name, prog, consume] = sides[(s + 1 + k) % sides.length]!;
-        for (let r = 0; r < PERF_RUNS; r++) runPerf(prog);
-        const t0 = process.hrtime.bigint();
-        const got = consume();
-        const t1 = process.hrtime.bigint();
-        if (got !== PERF_RUNS * PER_RUN) throw new Error(`perf ${name} consumed ${got}`);
-        if (s >= 0) times[name].push(Number(t1 - t0) / got);
-      }
-    }
-    return { libbpf: stats(times.libbpf), tsbpf: stats(times.tsbpf), floor: stats(times.floor) };
+    const produce = (prog: Fd) => (): void => {
+      for (let r = 0; r < PERF_RUNS; r++) runPerf(prog);
+    };
+    return takeTurns(
+      [
+        ['libbpf', produce(lProg), () => peer.perfConsume(pb)],
+        ['tsbpf', produce(tProg), () => reader.consume(fn)],
+        ['floor', produce(fProg), () => floorPerfDrain(cpus, dataSize - 1, fn)],
+      ],
+      samples,
+      PERF_RUNS * PER_RUN,
+    );
   } finally {
     peer.perfFree(pb);
     for (const fd of fds) fd.close();

@@ -22,19 +22,11 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "consumer.h"
 #include "timing.h"
 
 #define RECORDS_PER_RUN 4096
 
-static unsigned long long sink;
-static long consumed;
-
-static int on_record(void *ctx, void *data, size_t len)
-{
-	sink += *(unsigned long long *)data;
-	consumed++;
-	return 0;
-}
 
 static struct bpf_insn *read_insns(const char *path, size_t *cnt)
 {
@@ -97,19 +89,6 @@ static void bench(const char *label, const char *path, int runs, int samples, in
 	close(prog_fd);
 	close(map_fd);
 	free(insns);
-}
-
-static long lost;
-
-static void on_sample(void *ctx, int cpu, void *data, __u32 size)
-{
-	sink += *(unsigned long long *)data;
-	consumed++;
-}
-
-static void on_lost(void *ctx, int cpu, __u64 cnt)
-{
-	lost += cnt;
 }
 
 /*

@@ -2,21 +2,10 @@
  * In-process C peer of bench/ringbuf.ts: libbpf's ring_buffer__consume and
  * perf_buffer__consume, built as a shared library that the benchmark loads with koffi, so
  * that libbpf and tsbpf consume in the same process, taking turns (bench/peer/ringbuf.c runs
- * libbpf in a fresh process instead). The callbacks are the ones bench/peer/ringbuf.c uses:
- * they read the first u64 and count.
+ * libbpf in a fresh process instead), with the same callbacks (consumer.h).
  */
 #include <bpf/libbpf.h>
-#include <stddef.h>
-
-static unsigned long long sink;
-static long consumed;
-
-static int on_record(void *ctx, void *data, size_t len)
-{
-	sink += *(unsigned long long *)data;
-	consumed++;
-	return 0;
-}
+#include "../consumer.h"
 
 /* ring_buffer__new on a BPF_MAP_TYPE_RINGBUF fd; NULL on failure (errno set). */
 struct ring_buffer *peer_ring_new(int map_fd)
@@ -37,19 +26,6 @@ long peer_ring_consume(struct ring_buffer *rb)
 void peer_ring_free(struct ring_buffer *rb)
 {
 	ring_buffer__free(rb);
-}
-
-static long lost;
-
-static void on_sample(void *ctx, int cpu, void *data, __u32 size)
-{
-	sink += *(unsigned long long *)data;
-	consumed++;
-}
-
-static void on_lost(void *ctx, int cpu, __u64 cnt)
-{
-	lost += cnt;
 }
 
 /* perf_buffer__new on a BPF_MAP_TYPE_PERF_EVENT_ARRAY fd, `pages` data pages per CPU. */
