@@ -2,12 +2,19 @@
  * Map syscalls: `BpfMap` lookup and update on ARRAY and HASH maps (ns/op), and reading a
  * 10,000-entry HASH with `BPF_MAP_LOOKUP_BATCH` (ns/entry), against libbpf's `bpf_map_*`
  * wrappers doing the same in C (bench/peer/maps.c).
+ *
+ * Three references for the array lookup, each against the same C peer: the bare koffi call
+ * on a pre-filled attr (the floor of any FFI call), the leanest lookup JS can make (the floor
+ * plus copying the key in and the value out, with no checks), and libbpf's own loop called
+ * from this process (peer/inproc/maps.c): what the node process costs C itself.
  * Run: `npx tsx bench/maps.ts` (or `npm run bench -- maps`). Needs root. Prints JSON.
  */
+import koffi from 'koffi';
 import { BpfMap } from '../src/maps/index.js';
 import { mapLookupElem } from '../src/syscall/index.js';
-import { bpfRaw } from '../src/syscall/attr.js';
-import { figure, measure, report, runPeer, type Figure, type Stats } from './lib.js';
+import { attrReady, bpfRaw, hot } from '../src/syscall/attr.js';
+import { scratch } from '../src/syscall/memory.js';
+import { buildPeerLibrary, figure, measure, report, runPeer, type Figure, type Stats } from './lib.js';
 
 /** Median/min/max of samples. */
 function statsOf(xs: number[]): Stats {
@@ -16,7 +23,17 @@ function statsOf(xs: number[]): Stats {
   return { median: s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2, min: s[0]!, max: s[s.length - 1]!, runs: s.length };
 }
 
-const names = ['array_lookup', 'array_update', 'hash_lookup', 'hash_update', 'hash_batch_lookup_10k', 'array_lookup_alloc', 'array_lookup_floor'] as const;
+const names = [
+  'array_lookup',
+  'array_update',
+  'hash_lookup',
+  'hash_update',
+  'hash_batch_lookup_10k',
+  'array_lookup_alloc',
+  'array_lookup_floor',
+  'array_lookup_lean',
+  'array_lookup_inproc',
+] as const;
 type Name = (typeof names)[number];
 
 export function bench(): Figure[] {
@@ -75,6 +92,31 @@ export function bench(): Figure[] {
     if (r.count !== 10_000) throw new Error(`batch lookup returned ${r.count} entries`);
     sink = (sink + r.values[8]!) | 0;
   };
+  // The leanest lookup a JS loader can make through koffi: the attr's key and value pointers
+  // written once, then per lookup only map_fd, the key copied in and the value copied out,
+  // with none of the checks lookupInto makes (sizes, closed map, errno names). Its distance
+  // from C is what the FFI call and the copies cost by themselves.
+  const lean = () => {
+    const s = scratch(16);
+    const bytes = s.bytes;
+    const fd = array.fd;
+    attrReady();
+    hot.u32[1] = 0;
+    hot.u64[1] = s.ptr; // key
+    hot.u64[2] = s.ptr + 8n; // value
+    hot.u64[3] = 0n; // flags
+    let i = 0;
+    return () => {
+      k32[0] = i++ & 1023;
+      for (let j = 0; j < 4; j++) bytes[j] = key[j]!;
+      hot.u32[0] = fd;
+      if (bpfRaw(1, 32) < 0) throw new Error('lookup failed');
+      for (let j = 0; j < 8; j++) out[j] = bytes[8 + j]!;
+      sink = (sink + out[0]!) | 0;
+    };
+  };
+  // libbpf's loop (peer/lookup.h) called from this process (peer/inproc/maps.c), on `array`.
+  const inproc = koffi.load(buildPeerLibrary('maps')).func('double peer_lookup_ns(int fd, int ops)') as (fd: number, ops: number) => number;
   const tsRun: Record<Name, () => number> = {
     array_lookup: () => measure(lookup(array), { runs: 1, iterations: ops, unit: 'ns' }).median,
     array_update: () => measure(update(array), { runs: 1, iterations: ops, unit: 'ns' }).median,
@@ -88,11 +130,16 @@ export function bench(): Figure[] {
       mapLookupElem(array.fd, key, out);
       return measure(() => void bpfRaw(1, 32), { runs: 1, iterations: ops, unit: 'ns' }).median;
     },
+    array_lookup_lean: () => measure(lean(), { runs: 1, iterations: ops, unit: 'ns' }).median,
+    array_lookup_inproc: () => {
+      inproc(array.fd, ops / 10); // warm-up, as measure() does
+      return inproc(array.fd, ops);
+    },
   };
 
   // The machine is shared and noisy: each round measures C then tsbpf for one figure at a
   // time (the peer runs only that figure), so both see nearly the same load.
-  const cOf: Record<Name, Exclude<Name, 'array_lookup_alloc' | 'array_lookup_floor'>> = {
+  const cOf: Record<Name, Exclude<Name, 'array_lookup_alloc' | 'array_lookup_floor' | 'array_lookup_lean' | 'array_lookup_inproc'>> = {
     array_lookup: 'array_lookup',
     array_update: 'array_update',
     hash_lookup: 'hash_lookup',
@@ -100,6 +147,8 @@ export function bench(): Figure[] {
     hash_batch_lookup_10k: 'hash_batch_lookup_10k',
     array_lookup_alloc: 'array_lookup',
     array_lookup_floor: 'array_lookup',
+    array_lookup_lean: 'array_lookup',
+    array_lookup_inproc: 'array_lookup',
   };
   const ts: Record<string, number[]> = {};
   const c: Record<string, number[]> = {};
@@ -119,6 +168,8 @@ export function bench(): Figure[] {
     hash_update: ['maps: hash update (updateBytes)', 'ns/op', 1.25],
     array_lookup_alloc: ['maps: array lookup returning a new Uint8Array (lookupBytes)', 'ns/op', 0],
     array_lookup_floor: ['maps: array lookup, koffi floor (bpf() on a pre-filled attr, no copies)', 'ns/op', 0],
+    array_lookup_lean: ['maps: array lookup, leanest JS (attr pointers written once, key and value copied, no checks)', 'ns/op', 0],
+    array_lookup_inproc: ['maps: array lookup, libbpf called from this process (peer/inproc/maps.c)', 'ns/op', 0],
     hash_batch_lookup_10k: ['maps: hash batch lookup of 10k entries (batchLookupRaw)', 'ns/entry', 1.1],
   };
   return names.map((n) => figure(label[n][0], label[n][1], statsOf(ts[n]!), statsOf(c[n]!), label[n][2] || undefined));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "lookup.h"
 #include "timing.h"
 
 static volatile uint64_t sink;
@@ -40,13 +41,8 @@ static void bench_lookup(int fd, int runs, int ops, double *samples)
 {
 	for (int r = -1; r < runs; r++) {
 		double t0 = now_ns();
-		for (int i = 0; i < ops; i++) {
-			uint32_t k = i & 1023;
-			uint64_t v;
 
-			bpf_map_lookup_elem(fd, &k, &v);
-			sink += v;
-		}
+		lookup_ops(fd, ops);
 		if (r >= 0)
 			samples[r] = (now_ns() - t0) / ops;
 	}
