@@ -14,18 +14,19 @@
  */
 import { errno, libc } from './ffi.js';
 import { bpfError } from './errors.js';
-import { unwatchLeak, watchLeak } from './leak-warning.js';
+import { unwatchLeak, watchLeak, type LeakWatch } from './leak-warning.js';
 
 const F_DUPFD_CLOEXEC = 1030;
 
 /** An open file descriptor with one owner. */
 export class Fd {
   #fd: number;
+  readonly #watch: LeakWatch | undefined;
 
   /** Takes ownership of `raw` (moving it above 2 when needed). */
   constructor(raw: number) {
     this.#fd = ensureAboveStdio(raw);
-    watchLeak(this, this.#fd);
+    this.#watch = watchLeak(this, this.#fd);
   }
 
   /** The fd number; -1 once closed. */
@@ -43,7 +44,7 @@ export class Fd {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
-    unwatchLeak(this);
+    unwatchLeak(this.#watch);
     libc().close(fd);
   }
 
@@ -54,7 +55,7 @@ export class Fd {
   disown(): number {
     const fd = this.#fd;
     this.#fd = -1;
-    unwatchLeak(this);
+    unwatchLeak(this.#watch);
     return fd;
   }
 
