@@ -9,20 +9,25 @@
  * (with its name indexes) for every later load, where libbpf parses it in every
  * `bpf_object__load`; the CO-RE object's figure shows that.
  *
- * Where the time goes (collection_many; measured by calling libbpf's open+load+close from
- * node through koffi, alternating with tsbpf in the same process, with bpf() timed in C):
+ * A second figure per object compares tsbpf with libbpf called from this process (the same
+ * open + load + close, peer/open_load.h, built as peer/inproc/load.c and called through
+ * koffi), taking turns with tsbpf and the peer: libbpf in the node process is as fast as in
+ * its own (2.78 against 2.75 ms for collection_many, one run on 2026-11-26).
+ *
+ * Where the time goes (collection_many; libbpf and tsbpf taking turns in one process):
  * - Both sides make the same syscalls with the same `bpf_attr`s (strace: 1 BTF_LOAD, 2
  *   MAP_CREATE, 1 UPDATE_ELEM, 1 FREEZE, 20 PROG_LOAD, 20 PROG_BIND_MAP per load; a dump of
  *   PROG_LOAD's attr, insns, func_info and line_info differs only in pointers, fd numbers and
- *   kern_version, which socket filters ignore). libbpf called from node is as fast as the C
- *   peer (0.92x): the node process itself does not slow the kernel.
- * - bpf() takes 2.2-2.7 ms per load under libbpf and 5-15% more under tsbpf, in the same
- *   process: between programs tsbpf runs more code, which leaves the verifier colder caches.
- * - The rest is JS: the main thread's CPU time outside bpf() is 0.3-0.45 ms per load for
- *   libbpf, and 1.2-1.8 ms for tsbpf (1.9-2.6 ms before the loader was made to allocate
- *   less). Interleaved with the verifier, JS runs about twice as slow as in a tight loop
- *   (parseObject: 0.5 ms right after a load, 0.33 ms back to back), so every allocation and
- *   pass over the instructions that the loader saves counts about double here.
+ *   kern_version, which socket filters ignore).
+ * - The kernel's share is the same on both sides: the process's system CPU time was 2.3-2.9
+ *   ms per load for tsbpf and 2.5-2.6 ms for libbpf (`process.cpuUsage`, 3 processes).
+ * - The difference is JavaScript on the main thread: 1.0-1.4 ms per load outside bpf() and
+ *   close() (reading the file 0.1-0.17, parseObject 0.4-0.6, then BTF, maps, preparing the
+ *   programs and the loop around PROG_LOAD 0.05-0.2 each). libbpf's user CPU time is
+ *   0.02-0.1 ms per load.
+ *   Interleaved with the verifier, JS runs about twice as slow as in a tight loop
+ *   (parseObject: 0.25-0.3 ms back to back), and a load allocates about 255 KB, which costs
+ *   a scavenge every 10 loads or so.
  *
  * Warm-up: V8 optimizes the loader's functions only after tens of loads: the thread CPU of
  * a collection_many load is 9-11 ms for the first 10 loads, 5-6 ms for loads 20-100 and
@@ -36,10 +41,11 @@
  * Run as root: `npx tsx bench/load.ts` (or `npm run bench -- load`). Prints JSON.
  */
 import { readFileSync } from 'node:fs';
+import koffi from 'koffi';
 import { loadCollection } from '../src/collection/index.js';
 import { parseObject } from '../src/object/index.js';
 import { fixturePath } from '../test/helpers/fixtures.js';
-import { figure, measure, report, runPeer, stats, type Figure, type Stats } from './lib.js';
+import { buildPeerLibrary, figure, measure, report, runPeer, stats, type Figure, type Stats } from './lib.js';
 
 export function bench(): Figure[] {
   if (process.geteuid?.() !== 0) return [];
@@ -62,8 +68,13 @@ export function bench(): Figure[] {
   // after close() returns (its memory is freed from an RCU callback and a workqueue), and
   // 20-program objects loaded 2 x `iterations` times leave a lot of it, which the side
   // that runs next pays for.
+  // libbpf's open + load + close (peer/open_load.h) called from this process
+  // (peer/inproc/load.c), warmed up as the peer's own first run is.
+  const inprocLoad = koffi.load(buildPeerLibrary('load')).func('double peer_load_ms(const char *path, int n)') as (path: string, n: number) => number;
+  for (const path of paths) if (inprocLoad(path, iterations) < 0) throw new Error(`libbpf cannot load ${path} in this process`);
   const ts: number[][] = objects.map(() => []);
   const c: number[][] = objects.map(() => []);
+  const inproc: number[][] = objects.map(() => []);
   for (let r = 0; r < rounds; r++) {
     paths.forEach((path, i) => {
       const runC = (): void => {
@@ -73,15 +84,23 @@ export function bench(): Figure[] {
       const runTs = (): void => {
         ts[i]!.push(measure(() => openLoadClose(path), { runs: 1, iterations, unit: 'ms' }).median);
       };
-      for (const run of r % 2 === 0 ? [runC, runTs] : [runTs, runC]) run();
+      const runInproc = (): void => {
+        inprocLoad(path, iterations); // a warm-up run, as measure() and the peer make
+        inproc[i]!.push(inprocLoad(path, iterations));
+      };
+      const order = [runC, runTs, runInproc];
+      for (let k = 0; k < order.length; k++) order[(k + r) % order.length]!();
     });
   }
-  return objects.map((name, i) => {
+  return objects.flatMap((name, i) => {
     const path = paths[i]!;
     const spec = parseObject(new Uint8Array(readFileSync(path)), { fileName: path });
-    return figure(`load: open + load + close ${name}.bpfel.o (${spec.programs.size} programs)`, 'ms/object', stats(ts[i]!), stats(c[i]!), 1.3);
+    const what = `load: open + load + close ${name}.bpfel.o (${spec.programs.size} programs)`;
+    return [
+      figure(what, 'ms/object', stats(ts[i]!), stats(c[i]!), 1.3),
+      figure(`${what}, against libbpf called from this process`, 'ms/object', stats(ts[i]!), stats(inproc[i]!)),
+    ];
   });
 }
 
-// Run directly (bench/run.ts bundles this file and runs it): print the figures.
 if (import.meta.url === `file://${process.argv[1]}`) report(bench());

@@ -3,30 +3,19 @@
  *
  * Usage: load RUNS ITERATIONS OBJ...
  * Prints {"load:OBJ": stats_ms, ...}. */
-#include <bpf/libbpf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "open_load.h"
 #include "timing.h"
-
-static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return 0;
-}
 
 static void load_once(const char *path)
 {
-	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	int err = open_load_close(path);
 
-	if (!obj) {
-		fprintf(stderr, "cannot open %s\n", path);
+	if (err) {
+		fprintf(stderr, "cannot %s %s\n", err == -1 ? "open" : "load", path);
 		exit(1);
 	}
-	if (bpf_object__load(obj)) {
-		fprintf(stderr, "cannot load %s\n", path);
-		exit(1);
-	}
-	bpf_object__close(obj);
 }
 
 int main(int argc, char **argv)
