@@ -11,8 +11,9 @@
  *
  * A second figure per object compares tsbpf with libbpf called from this process (the same
  * open + load + close, peer/open_load.h, built as peer/inproc/load.c and called through
- * koffi), taking turns with tsbpf and the peer: libbpf in the node process is as fast as in
- * its own (2.78 against 2.75 ms for collection_many, one run on 2026-11-26).
+ * koffi), taking turns with tsbpf and the peer. libbpf in the node process is about as fast
+ * as in its own: for collection_many, 2.78, 2.88, 3.02, 2.72 and 2.96 ms against the peer's
+ * 2.75, 2.24, 3.07, 2.86 and 2.96 in five runs on 2026-11-26.
  *
  * Where the time goes (collection_many; libbpf and tsbpf taking turns in one process):
  * - Both sides make the same syscalls with the same `bpf_attr`s (strace: 1 BTF_LOAD, 2
