@@ -62,17 +62,17 @@ export function bench(): Figure[] {
   };
   // JIT warm-up (see the comment at the top), both objects in turn as the rounds load them.
   for (let i = 0; i < warmUp; i++) paths.forEach(openLoadClose);
-  // The machine is shared and its load swings within seconds: each round measures both
-  // sides for one object at a time (the peer does one warm-up and one timed run), so both
-  // sides of a ratio see nearly the same load, as bench/maps.ts does. The side that goes
-  // first alternates from round to round: closing a program leaves the kernel work to do
-  // after close() returns (its memory is freed from an RCU callback and a workqueue), and
-  // 20-program objects loaded 2 x `iterations` times leave a lot of it, which the side
-  // that runs next pays for.
   // libbpf's open + load + close (peer/open_load.h) called from this process
   // (peer/inproc/load.c), warmed up as the peer's own first run is.
   const inprocLoad = koffi.load(buildPeerLibrary('load')).func('double peer_load_ms(const char *path, int n)') as (path: string, n: number) => number;
   for (const path of paths) if (inprocLoad(path, iterations) < 0) throw new Error(`libbpf cannot load ${path} in this process`);
+  // The machine is shared and its load swings within seconds: each round measures every
+  // side for one object at a time (each side makes one warm-up and one timed run), so the
+  // sides of a ratio see nearly the same load, as bench/maps.ts does. The order of the three
+  // sides (peer, tsbpf, libbpf in this process) rotates from round to round: closing a
+  // program leaves the kernel work to do after close() returns (its memory is freed from an
+  // RCU callback and a workqueue), and 20-program objects loaded 2 x `iterations` times
+  // leave a lot of it, which the side that runs next pays for.
   const ts: number[][] = objects.map(() => []);
   const c: number[][] = objects.map(() => []);
   const inproc: number[][] = objects.map(() => []);
@@ -104,4 +104,5 @@ export function bench(): Figure[] {
   });
 }
 
+// Run directly (bench/run.ts bundles this file and runs it): print the figures.
 if (import.meta.url === `file://${process.argv[1]}`) report(bench());
