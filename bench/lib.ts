@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { repoRoot } from '../test/helpers/fixtures.js';
 
 const benchDir = join(repoRoot, 'bench');
@@ -72,24 +72,8 @@ const peerLibs: Record<string, string[]> = {
  * peer's entry in the table above (libbpf, libelf, zlib).
  */
 export function buildPeer(name: string, libs: string[] = peerLibs[name] ?? ['bpf', 'elf', 'z']): string {
-  const src = join(benchDir, 'peer', `${name}.c`);
-  const timing = join(benchDir, 'peer', 'timing.c');
-  const outDir = join(benchDir, 'peer', 'build');
-  const bin = join(outDir, name);
-  mkdirSync(outDir, { recursive: true });
-  const newest = Math.max(...[src, timing, ...peerHeaders()].filter((f) => existsSync(f)).map((f) => statSync(f).mtimeMs));
-  if (!existsSync(bin) || statSync(bin).mtimeMs < newest) {
-    execFileSync('cc', ['-O2', '-Wall', '-o', bin, src, timing, ...libs.map((l) => `-l${l}`)], { stdio: ['ignore', 'inherit', 'inherit'] });
-  }
-  return bin;
-}
-
-/** The headers the peers include (`bench/peer/*.h`): a newer one rebuilds every peer. */
-function peerHeaders(): string[] {
-  const dir = join(benchDir, 'peer');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.h'))
-    .map((f) => join(dir, f));
+  const sources = [join(benchDir, 'peer', `${name}.c`), join(benchDir, 'peer', 'timing.c')];
+  return compileIfStale(join(benchDir, 'peer', 'build', name), sources, [], libs);
 }
 
 /**
@@ -98,15 +82,29 @@ function peerHeaders(): string[] {
  * loads into its own process (with koffi), to time C and tsbpf in the same process state.
  */
 export function buildPeerLibrary(name: string, libs: string[] = ['bpf']): string {
-  const src = join(benchDir, 'peer', 'inproc', `${name}.c`);
-  const outDir = join(benchDir, 'peer', 'build');
-  const lib = join(outDir, `lib${name}.so`);
-  mkdirSync(outDir, { recursive: true });
-  const newest = Math.max(...[src, ...peerHeaders()].map((f) => statSync(f).mtimeMs));
-  if (!existsSync(lib) || statSync(lib).mtimeMs < newest) {
-    execFileSync('cc', ['-O2', '-Wall', '-shared', '-fPIC', '-o', lib, src, ...libs.map((l) => `-l${l}`)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const sources = [join(benchDir, 'peer', 'inproc', `${name}.c`)];
+  return compileIfStale(join(benchDir, 'peer', 'build', `lib${name}.so`), sources, ['-shared', '-fPIC'], libs);
+}
+
+/**
+ * Compiles `sources` into `out` with `cc -O2 -Wall` when `out` is missing or older than a
+ * source or a peer header (`bench/peer/*.h`, which every peer may include); returns `out`.
+ */
+function compileIfStale(out: string, sources: string[], flags: string[], libs: string[]): string {
+  mkdirSync(dirname(out), { recursive: true });
+  const newest = Math.max(...[...sources, ...peerHeaders()].map((f) => statSync(f).mtimeMs));
+  if (!existsSync(out) || statSync(out).mtimeMs < newest) {
+    execFileSync('cc', ['-O2', '-Wall', ...flags, '-o', out, ...sources, ...libs.map((l) => `-l${l}`)], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
-  return lib;
+  return out;
+}
+
+/** The headers the peers include (`bench/peer/*.h`). */
+function peerHeaders(): string[] {
+  const dir = join(benchDir, 'peer');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.h'))
+    .map((f) => join(dir, f));
 }
 
 /**
