@@ -119,6 +119,10 @@ export class Ring {
     this.record.source = source;
     // smp_load_acquire(&rb->consumer_pos): where an earlier consumer (or we) stopped.
     this.#cons = Number(Atomics.load(this.#consumerPos, 0));
+    // Every record is 8-byte aligned (the kernel rounds its size up to 8): a position that
+    // is not was written by a broken consumer, and would read headers at the wrong words.
+    // From here on #cons only moves by whole records.
+    if (this.#cons % 8 !== 0) this.#corrupt = new RingbufCorruptedError(name, this.#cons, 'consumer position is not 8-byte aligned');
   }
 
   /** Bytes of data area (`max_entries`). */

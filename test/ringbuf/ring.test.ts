@@ -121,6 +121,20 @@ describe('Ring (fake memory)', () => {
     expect(() => f.ring.drain(() => {}, Infinity, [0])).toThrow(/exceeds the 16 bytes the producer published/);
   });
 
+  it('raises RingbufCorruptedError for a consumer position that is not 8-byte aligned, reading nothing', () => {
+    // Found by the property below: from position 4089 the header word read was the aligned
+    // one at 4088, and a record was handed at 4097, past the first copy of the data.
+    const f = fake();
+    f.consumerPos[0] = BigInt(SIZE - 7);
+    f.prod[0] = BigInt(SIZE + 1);
+    const ring = new Ring(f.consumerPos.buffer as ArrayBuffer, f.prod.buffer as ArrayBuffer, PAGE, SIZE, 'fake', 0);
+    let calls = 0;
+    expect(() => ring.drain(() => calls++, Infinity, [0])).toThrow(/position 4089: consumer position is not 8-byte aligned/);
+    expect(() => ring.peek()).toThrow(RingbufCorruptedError);
+    expect(calls).toBe(0);
+    expect(f.consumerPos[0]).toBe(BigInt(SIZE - 7));
+  });
+
   it('a throwing callback stops the pass; its record counts as consumed and the rest stay', () => {
     const f = fake();
     let p = f.write(0, 8, 0, 1);
