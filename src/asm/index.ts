@@ -20,6 +20,7 @@ export {
   setImm64,
 } from './instruction.js';
 export type { Instruction, DecodedInstruction, DecodeOptions } from './instruction.js';
+export { patchImm, patchImm64, patchOff, patchSrc } from './patch.js';
 export { instructionProblem, isKernelInternal, BPF_NOSPEC } from './validate.js';
 export { formatInstruction, disassemble, jumpTarget } from './disasm.js';
 export type { DisasmOptions } from './disasm.js';

@@ -29,14 +29,19 @@ import {
   BPF_PSEUDO_KFUNC_CALL,
   BPF_PSEUDO_MAP_FD,
   BPF_PSEUDO_MAP_VALUE,
+  BPF_PSEUDO_CALL,
+  BPF_PSEUDO_FUNC,
   encodeInstructions,
-  setImm64,
+  patchImm,
+  patchImm64,
+  patchOff,
+  patchSrc,
   slotCount,
 } from '../asm/index.js';
 import { readKernelBtf, sanitizeBtf, type Btf, type BtfFeatures } from '../btf/index.js';
 import { applyFixups, computeFixups, formatFixup, type CoreFixup } from '../core/index.js';
 import { BpfMap, loadBtfById, type MapSpec } from '../maps/index.js';
-import { cloneInstruction, findSectionDef, resolveCalls, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec } from '../object/index.js';
+import { findSectionDef, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec } from '../object/index.js';
 import { ensureMemlock, probeBtfFeatures } from '../features/index.js';
 import { explainLockdown, LockdownError } from '../link/index.js';
 import { Program } from '../programs/index.js';
@@ -364,12 +369,31 @@ interface Resolved {
   externs: Map<string, number>;
 }
 
+/** The slot where each function of a linked program starts (its `func` marker). */
+function functionStarts(insns: readonly ProgramInstruction[]): Map<string, number> {
+  const starts = new Map<string, number>();
+  let slot = 0;
+  for (const insn of insns) {
+    if (insn.func !== undefined) starts.set(insn.func, slot);
+    slot += slotCount(insn);
+  }
+  return starts;
+}
+
 /**
- * Writes the kernel's view of every reference into the instructions (a copy). Returns the
- * kfuncs and typed ksyms found in module BTF (the program then needs `fd_array` for its calls).
+ * Writes the kernel's view of every reference into `bytes`, the program as encoded from
+ * `insns` (which stay as the spec has them), as libbpf patches its copy of the instructions:
+ * - map and data loads: `src_reg` `BPF_PSEUDO_MAP_FD`/`BPF_PSEUDO_MAP_VALUE`, the map's fd in
+ *   the first half's `imm`, the value offset in the second's;
+ * - calls and callback addresses: `BPF_PSEUDO_CALL`/`BPF_PSEUDO_FUNC`, `imm` the distance
+ *   `target_slot - (slot + 1)` to the function's first slot in this program;
+ * - kfunc calls and ksyms: their BTF ids (or kallsyms address), `off` the BTF's `fd_array` index.
+ * Returns the kfuncs and typed ksyms found in module BTF (the program then needs `fd_array`).
  */
-function resolveReferences(p: ProgramSpec, insns: ProgramInstruction[], r: Resolved): ModuleSymbolUse[] {
+function writeReferences(p: ProgramSpec, insns: readonly ProgramInstruction[], bytes: Uint8Array, r: Resolved): ModuleSymbolUse[] {
+  const le = hostLittleEndian;
   const fromModules: ModuleSymbolUse[] = [];
+  let starts: Map<string, number> | undefined;
   let slot = 0;
   for (const insn of insns) {
     const ref = insn.reference;
@@ -377,15 +401,34 @@ function resolveReferences(p: ProgramSpec, insns: ProgramInstruction[], r: Resol
     slot += slotCount(insn);
     if (!ref) continue;
     const where = { program: p.name, insn: at };
+    // The second half of an ld_imm64 is written too: only on an ld_imm64 is there one.
+    const ldImm64 = (what: string, symbol: string): void => {
+      if (insn.opcode !== BPF_LD_IMM64) throw new LoadError(`${what} '${symbol}' on an instruction that is not ld_imm64`, { ...where, symbol });
+    };
     switch (ref.kind) {
       case 'map':
       case 'data': {
         const m = r.maps.get(ref.map);
         if (!m) throw new LoadError(`references map '${ref.map}', which was not created`, { ...where, symbol: ref.map });
-        if (insn.opcode !== BPF_LD_IMM64) throw new LoadError(`map reference '${ref.map}' on an instruction that is not ld_imm64`, { ...where, symbol: ref.map });
-        insn.src = ref.kind === 'map' ? BPF_PSEUDO_MAP_FD : BPF_PSEUDO_MAP_VALUE;
-        // ld_imm64: fd in the first half's imm, the value offset in the second's.
-        setImm64(insn, (BigInt(ref.kind === 'data' ? ref.offset : 0) << 32n) | BigInt(m.fd));
+        ldImm64('map reference', ref.map);
+        patchSrc(bytes, at, ref.kind === 'map' ? BPF_PSEUDO_MAP_FD : BPF_PSEUDO_MAP_VALUE, le);
+        patchImm64(bytes, at, m.fd, ref.kind === 'data' ? ref.offset : 0, le);
+        break;
+      }
+      case 'call':
+      case 'func': {
+        starts ??= functionStarts(insns);
+        const target = starts.get(ref.func);
+        if (target === undefined) throw new LoadError(`function '${ref.func}' is not linked into this program`, { ...where, symbol: ref.func });
+        const distance = target - (at + 1);
+        if (ref.kind === 'call') {
+          patchSrc(bytes, at, BPF_PSEUDO_CALL, le);
+          patchImm(bytes, at, distance, le);
+        } else {
+          ldImm64('function address', ref.func);
+          patchSrc(bytes, at, BPF_PSEUDO_FUNC, le);
+          patchImm64(bytes, at, distance, 0, le);
+        }
         break;
       }
       case 'kfunc': {
@@ -397,42 +440,40 @@ function resolveReferences(p: ProgramSpec, insns: ProgramInstruction[], r: Resol
           // fixed up, and a reachable one fails with `invalid func unknown#2002000000`, which
           // VerifierError turns back into the kfunc's name. (A kfunc call with imm 0, as libbpf
           // 1.1 leaves it, passes and fails later with a misleading `R0 !read_ok`.)
-          insn.src = 0;
-          insn.imm = POISON_CALL_KFUNC_BASE + (r.externs.get(ref.name) ?? 0);
-          insn.off = 0;
+          patchSrc(bytes, at, 0, le);
+          patchImm(bytes, at, POISON_CALL_KFUNC_BASE + (r.externs.get(ref.name) ?? 0), le);
+          patchOff(bytes, at, 0, le);
           break;
         }
-        insn.src = BPF_PSEUDO_KFUNC_CALL;
-        insn.imm = found.id;
+        patchSrc(bytes, at, BPF_PSEUDO_KFUNC_CALL, le);
+        patchImm(bytes, at, found.id, le);
         // off: the index of the BTF's fd in fd_array; 0 is vmlinux.
-        insn.off = found.module ? r.ksyms!.fdArrayIndex(found.module) : 0;
+        patchOff(bytes, at, found.module ? r.ksyms!.fdArrayIndex(found.module) : 0, le);
         if (found.module) fromModules.push({ kind: 'kfunc', name: ref.name, module: found.module.name, insn: at });
         break;
       }
       case 'ksym': {
+        ldImm64('ksym', ref.name);
         if (ref.typed) {
           const found = r.ksyms?.find(ref.name, 'VAR');
           if (found === undefined) {
             if (!ref.weak) throw new LoadError(`ksym '${ref.name}' not found in kernel BTF (no VAR of that name; searched ${searched(r)})`, { ...where, symbol: ref.name });
-            insn.src = 0;
-            setImm64(insn, 0n);
+            patchSrc(bytes, at, 0, le);
+            patchImm64(bytes, at, 0, 0, le);
             break;
           }
-          insn.src = BPF_PSEUDO_BTF_ID;
+          patchSrc(bytes, at, BPF_PSEUDO_BTF_ID, le);
           // First half's imm: the VAR's id; second half's: the BTF's fd itself, 0 for vmlinux.
-          setImm64(insn, (BigInt(found.module?.fd.raw ?? 0) << 32n) | BigInt(found.id));
+          patchImm64(bytes, at, found.id, found.module?.fd.raw ?? 0, le);
           if (found.module) fromModules.push({ kind: 'ksym', name: ref.name, module: found.module.name, insn: at });
         } else {
           const addr = r.kallsyms.get(ref.name);
           if (addr === undefined && !ref.weak) throw new LoadError(`ksym '${ref.name}' not found in /proc/kallsyms`, { ...where, symbol: ref.name });
-          insn.src = 0;
-          setImm64(insn, addr ?? 0n);
+          patchSrc(bytes, at, 0, le);
+          patchImm64(bytes, at, Number((addr ?? 0n) & 0xffffffffn), Number((addr ?? 0n) >> 32n), le);
         }
         break;
       }
-      case 'call':
-      case 'func':
-        break; // resolveCalls
     }
   }
   return fromModules;
@@ -530,8 +571,8 @@ function progLoadRetrying(attrs: ProgLoadAttr, logLevel: number, logSize: number
 interface PreparedProgram {
   /** The spec as loaded (a struct_ops program's with its target filled in). */
   spec: ProgramSpec;
-  /** The loader's copy of the instructions, references resolved: for error messages. */
-  insns: ProgramInstruction[];
+  /** The instructions loaded (before references were written): for error messages. */
+  insns: readonly ProgramInstruction[];
   attrs: ProgLoadAttr;
   /** kfuncs and typed ksyms found in module BTF. */
   fromModules: ModuleSymbolUse[];
@@ -551,17 +592,16 @@ function prepareProgram(
   kernel: Btf | undefined,
   options: LoadOptions,
 ): PreparedProgram {
-  // Only instructions with a reference are rewritten below (resolveCalls,
-  // resolveReferences; applyFixups returns new objects): copy those, share the rest.
-  let insns = p.instructions.map((i) => (i.reference ? cloneInstruction(i) : i));
-  if (fixups.length) insns = applyFixups(insns, fixups, p.name);
+  // The instructions are encoded as the spec has them (with CO-RE fixups applied to a copy),
+  // then the kernel's numbers are written into the encoded bytes: the spec is not modified.
+  const insns = fixups.length ? applyFixups(p.instructions, fixups, p.name) : p.instructions;
   if (p.type === ProgType.STRUCT_OPS) p = structOpsProgram(p, structOps?.targets.get(p.name));
-  resolveCalls(insns, p.name);
-  const fromModules = resolveReferences(p, insns, resolved);
+  const bytes = encodeProgram(insns);
+  const fromModules = writeReferences(p, insns, bytes, resolved);
   const info = btf ? funcAndLineInfo(insns) : {};
   const attrs: ProgLoadAttr = {
     prog_type: p.type,
-    insns: encodeProgram(insns),
+    insns: bytes,
     license: p.license,
     kern_version: p.kernelVersion,
     prog_flags: p.flags,
@@ -600,7 +640,7 @@ function loadProgram(r: PreparedProgram, btf: Fd | undefined, options: LoadOptio
  */
 function loadProgramWithLog(
   p: ProgramSpec,
-  insns: ProgramInstruction[],
+  insns: readonly ProgramInstruction[],
   attrs: ProgLoadAttr,
   btf: Fd | undefined,
   options: LoadOptions,

@@ -49,6 +49,20 @@ describeKernel('loadCollection', () => {
   mkdirSync(pinRoot, { recursive: true });
   afterAll(() => rmSync(pinRoot, { recursive: true, force: true }));
 
+  it('leaves the spec as it was: fds, BTF ids and call distances go into the loaded copy only', () => {
+    // Map and data loads, a kfunc call, ksyms, kconfig (loader); calls and callbacks (subprogs).
+    for (const [name, programs] of [['loader', ['read_config', 'use_kfunc']], ['subprogs', undefined]] as const) {
+      const s = spec(name);
+      const before = structuredClone([...s.programs.values()].map((p) => p.instructions));
+      expect(before.flat().some((i) => i.reference)).toBe(true);
+      for (let round = 0; round < 2; round++) {
+        using c = loadCollection(s, { pinRoot, programs });
+        expect(c.programs.size).toBeGreaterThan(0);
+      }
+      expect([...s.programs.values()].map((p) => p.instructions)).toEqual(before);
+    }
+  });
+
   it('rewrites .rodata before load; the program reads it back through BPF_PROG_TEST_RUN', () => {
     const s = spec('loader');
     setVariable(s, 'config_magic', 11n);
