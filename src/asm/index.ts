@@ -12,6 +12,7 @@ export * from './opcodes.js';
 export * from './helpers.js';
 export {
   decodeProgram,
+  visitProgram,
   decodeInstruction,
   encodeInstructions,
   encodeInstruction,
@@ -19,7 +20,7 @@ export {
   slotCount,
   setImm64,
 } from './instruction.js';
-export type { Instruction, DecodedInstruction, DecodeOptions } from './instruction.js';
+export type { Instruction, DecodedInstruction, DecodeOptions, InstructionVisitor } from './instruction.js';
 export { patchImm, patchImm64, patchOff, patchSrc } from './patch.js';
 export { instructionProblem, isKernelInternal, BPF_NOSPEC } from './validate.js';
 export { formatInstruction, disassemble, jumpTarget } from './disasm.js';

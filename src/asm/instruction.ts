@@ -95,6 +95,47 @@ export function setImm64(insn: Instruction, value: bigint): void {
 }
 
 /**
+ * Called by {@link visitProgram} for each instruction, in order: its fields, `imm64` for an
+ * `ld_imm64` (else undefined), and the slot it starts at.
+ */
+export type InstructionVisitor = (
+  opcode: number,
+  dst: number,
+  src: number,
+  off: number,
+  imm: number,
+  imm64: bigint | undefined,
+  slot: number,
+) => void;
+
+/**
+ * Decodes a whole program, handing each instruction's fields to `visit` rather than making an
+ * object of them: a loader that keeps instructions in a shape of its own builds that directly
+ * (`bytes` is a section's contents, or part of it, in the given byte order: from the ELF
+ * header, never the host's).
+ * @throws AsmError as {@link decodeProgram} does, before `visit` sees the instruction.
+ */
+export function visitProgram(bytes: Uint8Array, littleEndian: boolean, options: DecodeOptions, visit: InstructionVisitor): void {
+  const r = readerFor(bytes, littleEndian, options);
+  const total = bytes.byteLength;
+  if (total % BPF_INSN_SIZE !== 0) {
+    const last = Math.floor(total / BPF_INSN_SIZE);
+    throw r.error(
+      `insn #${last}: truncated program: ${total} bytes is not a multiple of ${BPF_INSN_SIZE} ` +
+        `(${total % BPF_INSN_SIZE} bytes left over)`,
+      last * BPF_INSN_SIZE,
+    );
+  }
+  const f = newFields();
+  const strict = options.strict === true;
+  for (let offset = 0; offset < total; ) {
+    readAt(r, offset, strict, f);
+    visit(f.opcode, f.dst, f.src, f.off, f.imm, f.imm64, offset / BPF_INSN_SIZE);
+    offset += f.opcode === BPF_LD_IMM64 ? 2 * BPF_INSN_SIZE : BPF_INSN_SIZE;
+  }
+}
+
+/**
  * Decodes a whole program: `bytes` is a section's contents (or part of it), read in the given
  * byte order (from the ELF header, never the host's).
  *
@@ -108,22 +149,10 @@ export function decodeProgram(
   littleEndian: boolean,
   options: DecodeOptions = {},
 ): DecodedInstruction[] {
-  const r = readerFor(bytes, littleEndian, options);
-  const total = bytes.byteLength;
-  if (total % BPF_INSN_SIZE !== 0) {
-    const last = Math.floor(total / BPF_INSN_SIZE);
-    throw r.error(
-      `insn #${last}: truncated program: ${total} bytes is not a multiple of ${BPF_INSN_SIZE} ` +
-        `(${total % BPF_INSN_SIZE} bytes left over)`,
-      last * BPF_INSN_SIZE,
-    );
-  }
   const out: DecodedInstruction[] = [];
-  for (let offset = 0; offset < total; ) {
-    const insn = decodeAt(r, offset, options.strict === true);
-    out.push(insn);
-    offset += slotCount(insn) * BPF_INSN_SIZE;
-  }
+  visitProgram(bytes, littleEndian, options, (opcode, dst, src, off, imm, imm64, index) => {
+    out.push(decoded(opcode, dst, src, off, imm, imm64, index));
+  });
   return out;
 }
 
@@ -145,7 +174,15 @@ export function decodeInstruction(
       Number.isSafeInteger(start) && start >= 0 ? start : 0,
     );
   }
-  return decodeAt(r, start, options.strict === true);
+  const f = newFields();
+  readAt(r, start, options.strict === true, f);
+  return decoded(f.opcode, f.dst, f.src, f.off, f.imm, f.imm64, index);
+}
+
+function decoded(opcode: number, dst: number, src: number, off: number, imm: number, imm64: bigint | undefined, index: number): DecodedInstruction {
+  const insn: DecodedInstruction = { index, opcode, dst, src, off, imm };
+  if (imm64 !== undefined) insn.imm64 = imm64;
+  return insn;
 }
 
 function readerFor(bytes: Uint8Array, littleEndian: boolean, options: DecodeOptions): ByteReader {
@@ -163,43 +200,63 @@ function readerFor(bytes: Uint8Array, littleEndian: boolean, options: DecodeOpti
   );
 }
 
-/** Decodes the instruction whose first slot starts at byte `offset` (a multiple of 8). */
-function decodeAt(r: ByteReader, offset: number, strict: boolean): DecodedInstruction {
+/** The fields of one instruction, read into one reused object (no allocation per instruction). */
+interface Fields {
+  opcode: number;
+  dst: number;
+  src: number;
+  off: number;
+  imm: number;
+  imm64: bigint | undefined;
+}
+
+function newFields(): Fields {
+  return { opcode: 0, dst: 0, src: 0, off: 0, imm: 0, imm64: undefined };
+}
+
+/** Reads the instruction whose first slot starts at byte `offset` (a multiple of 8) into `f`. */
+function readAt(r: ByteReader, offset: number, strict: boolean, f: Fields): void {
   const index = offset / BPF_INSN_SIZE;
-  const insn = readSlot(r, offset, index);
-  if (insn.opcode === BPF_LD_IMM64) {
+  readSlot(r, offset, index, f);
+  f.imm64 = undefined;
+  if (f.opcode === BPF_LD_IMM64) {
     const next = offset + BPF_INSN_SIZE;
     if (next + BPF_INSN_SIZE > r.length) {
       throw r.error(`insn #${index}: ld_imm64 is missing its second half (the program ends after slot ${index})`, offset);
     }
-    const hi = readSlot(r, next, index + 1);
-    if (hi.opcode !== 0 || hi.dst !== 0 || hi.src !== 0 || hi.off !== 0) {
+    const { opcode, dst, src, off, imm } = f;
+    readSlot(r, next, index + 1, f);
+    if (f.opcode !== 0 || f.dst !== 0 || f.src !== 0 || f.off !== 0) {
       throw r.error(
         `insn #${index}: ld_imm64 second half (slot ${index + 1}) is not a continuation ` +
-          `(code ${hex(hi.opcode)}, dst_reg ${hi.dst}, src_reg ${hi.src}, off ${hi.off}; all must be 0)`,
+          `(code ${hex(f.opcode)}, dst_reg ${f.dst}, src_reg ${f.src}, off ${f.off}; all must be 0)`,
         next,
       );
     }
-    insn.imm64 = (BigInt(hi.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0);
+    const hi = f.imm;
+    f.opcode = opcode;
+    f.dst = dst;
+    f.src = src;
+    f.off = off;
+    f.imm = imm;
+    f.imm64 = (BigInt(hi >>> 0) << 32n) | BigInt(imm >>> 0);
   }
   if (strict) {
-    const problem = instructionProblem(insn);
+    const problem = instructionProblem(f);
     if (problem !== undefined) throw r.error(`insn #${index}: invalid instruction: ${problem}`, offset);
   }
-  return insn;
 }
 
-function readSlot(r: ByteReader, offset: number, index: number): DecodedInstruction {
+function readSlot(r: ByteReader, offset: number, index: number, f: Fields): void {
   // One bounds check per slot (the message is only built on failure), then direct reads.
   if (!r.has(offset, BPF_INSN_SIZE)) r.need(offset, BPF_INSN_SIZE, `insn #${index}`);
-  const opcode = r.bytes[offset]!;
   const regs = r.bytes[offset + 1]!;
-  const off = r.view.getInt16(offset + 2, r.littleEndian);
-  const imm = r.view.getInt32(offset + 4, r.littleEndian);
+  f.opcode = r.bytes[offset]!;
+  f.off = r.view.getInt16(offset + 2, r.littleEndian);
+  f.imm = r.view.getInt32(offset + 4, r.littleEndian);
   // Bit-field order follows byte order: see the file comment.
-  const dst = r.littleEndian ? regs & 0x0f : regs >> 4;
-  const src = r.littleEndian ? regs >> 4 : regs & 0x0f;
-  return { index, opcode, dst, src, off, imm };
+  f.dst = r.littleEndian ? regs & 0x0f : regs >> 4;
+  f.src = r.littleEndian ? regs >> 4 : regs & 0x0f;
 }
 
 /**

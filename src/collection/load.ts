@@ -171,20 +171,6 @@ class Undo {
   }
 }
 
-/** Whether a program needs kernel BTF, and what for. */
-function needsKernelBtf(spec: ObjectSpec, programs: ProgramSpec[]): boolean {
-  for (const m of spec.maps.values()) if (m.structOps) return true;
-  for (const p of programs) {
-    if (needsAttachBtf(p)) return true;
-    for (const insn of p.instructions) {
-      if (insn.coreRelo) return true;
-      const r = insn.reference;
-      if (r && (r.kind === 'kfunc' || (r.kind === 'ksym' && r.typed))) return true;
-    }
-  }
-  return spec.externs.some((e) => e.kind === 'ksym' && (e.typeId !== undefined && spec.btf?.type(e.typeId).kind === 'FUNC'));
-}
-
 function needsAttachBtf(p: ProgramSpec): boolean {
   if (p.type === ProgType.STRUCT_OPS) return true;
   const def = findSectionDef(p.section);
@@ -247,11 +233,28 @@ function runningKernelBtf(): Btf {
   return (kernelBtfCache ??= readKernelBtf());
 }
 
-/** Checks everything that can be checked before any fd exists. */
-function validate(spec: ObjectSpec, programs: ProgramSpec[]): void {
+/** What the programs to load need, found by {@link scanPrograms}. */
+interface ProgramNeeds {
+  /**
+   * Kernel BTF: for CO-RE relocations, kfunc calls and typed ksyms, BTF attach targets
+   * (`tp_btf/`, `fentry/`, `lsm/`, `iter/`...), struct_ops maps.
+   */
+  kernelBtf: boolean;
+  /** Some instruction has a CO-RE relocation. */
+  core: boolean;
+  /** The untyped `__ksym` externs referenced (resolved through kallsyms). */
+  kallsyms: Set<string>;
+}
+
+/**
+ * Checks everything that can be checked before any fd exists, and notes what the load will
+ * need, in one walk over the instructions.
+ */
+function scanPrograms(spec: ObjectSpec, programs: readonly ProgramSpec[]): ProgramNeeds {
   if (spec.littleEndian !== hostLittleEndian) {
     throw new LoadError(`object '${spec.name}' is ${spec.littleEndian ? 'little' : 'big'}-endian, this host is not`);
   }
+  const needs: ProgramNeeds = { kernelBtf: false, core: false, kallsyms: new Set() };
   for (const p of programs) {
     if (p.type === ProgType.UNSPEC) {
       throw new LoadError(`unknown section '${p.section}': cannot tell the program type (set 'type' on the spec, or use a libbpf section name)`, {
@@ -259,19 +262,34 @@ function validate(spec: ObjectSpec, programs: ProgramSpec[]): void {
         symbol: p.section,
       });
     }
+    if (needsAttachBtf(p)) needs.kernelBtf = true;
     let slot = 0;
     for (const insn of p.instructions) {
-      const r = insn.reference;
-      if (r && (r.kind === 'map' || r.kind === 'data')) {
-        const m = spec.maps.get(r.map);
-        if (!m) throw new LoadError(`references map '${r.map}', which the object does not define`, { program: p.name, insn: slot, symbol: r.map });
-        if (r.kind === 'data' && (!m.data || r.offset < 0 || r.offset >= Math.max(m.valueSize, 1))) {
-          throw new LoadError(`offset ${r.offset} is outside data map '${r.map}' (${m.valueSize} bytes)`, { program: p.name, insn: slot, symbol: r.map });
-        }
-      }
+      const at = slot;
       slot += slotCount(insn);
+      if (insn.coreRelo) needs.kernelBtf = needs.core = true;
+      const r = insn.reference;
+      if (!r) continue;
+      if (r.kind === 'map' || r.kind === 'data') {
+        const m = spec.maps.get(r.map);
+        if (!m) throw new LoadError(`references map '${r.map}', which the object does not define`, { program: p.name, insn: at, symbol: r.map });
+        if (r.kind === 'data' && (!m.data || r.offset < 0 || r.offset >= Math.max(m.valueSize, 1))) {
+          throw new LoadError(`offset ${r.offset} is outside data map '${r.map}' (${m.valueSize} bytes)`, { program: p.name, insn: at, symbol: r.map });
+        }
+      } else if (r.kind === 'kfunc' || (r.kind === 'ksym' && r.typed)) {
+        needs.kernelBtf = true;
+      } else if (r.kind === 'ksym') {
+        needs.kallsyms.add(r.name);
+      }
     }
   }
+  if (!needs.kernelBtf) {
+    for (const m of spec.maps.values()) if (m.structOps) needs.kernelBtf = true;
+    for (const e of spec.externs) {
+      if (e.kind === 'ksym' && e.typeId !== undefined && spec.btf?.type(e.typeId).kind === 'FUNC') needs.kernelBtf = true;
+    }
+  }
+  return needs;
 }
 
 /**
@@ -735,7 +753,7 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
   const only = options.programs ? new Set(options.programs) : undefined;
   if (only) for (const n of only) if (!spec.programs.has(n)) throw new LoadError(`no program '${n}' in object '${spec.name}'`, { symbol: n });
   const programs = [...spec.programs.values()].filter((p) => !only || only.has(p.name));
-  validate(spec, programs);
+  const needs = scanPrograms(spec, programs);
 
   // Constants are applied to a copy of each data map's bytes: the spec stays as it was.
   const dataOverride = new Map<string, Uint8Array>();
@@ -751,7 +769,7 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
   ensureMemlock();
 
   // 1. Kernel BTF.
-  const kernel = needsKernelBtf(spec, programs) ? (options.kernelBtf ?? runningKernelBtf()) : options.kernelBtf;
+  const kernel = needs.kernelBtf ? (options.kernelBtf ?? runningKernelBtf()) : options.kernelBtf;
 
   const structOps = kernel && [...spec.maps.values()].some((m) => m.structOps) ? planStructOps(spec, kernel) : undefined;
 
@@ -811,11 +829,8 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
     }
 
     // 4. Programs.
-    const ksymNames = new Set<string>();
-    for (const p of programs) for (const i of p.instructions) if (i.reference?.kind === 'ksym' && !i.reference.typed) ksymNames.add(i.reference.name);
-    const resolved: Resolved = { maps, ksyms, kallsyms: readKallsyms(ksymNames), externs: externIndexes(spec) };
-    const hasCore = programs.some((p) => p.instructions.some((i) => i.coreRelo));
-    const fixups: CoreFixup[] = hasCore && kernel ? computeFixups({ ...spec, programs }, kernel) : [];
+    const resolved: Resolved = { maps, ksyms, kallsyms: readKallsyms(needs.kallsyms), externs: externIndexes(spec) };
+    const fixups: CoreFixup[] = needs.core && kernel ? computeFixups({ ...spec, programs }, kernel) : [];
     const rodata = [...spec.maps.values()].filter((m) => m.dataSection?.startsWith('.rodata')).map((m) => maps.get(m.name)!);
     // 4a. Every program made ready first, 4b. then each handed to the verifier, as libbpf
     // relocates all programs (bpf_object__relocate) before it loads any

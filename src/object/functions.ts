@@ -30,10 +30,9 @@ import {
   BPF_CALL,
   BPF_JMP,
   BPF_PSEUDO_CALL,
-  decodeProgram,
   isLdImm64,
   slotCount,
-  type DecodedInstruction,
+  visitProgram,
 } from '../asm/index.js';
 import type { BtfExt } from '../btf/index.js';
 import { extRecordsFor } from '../btf/index.js';
@@ -141,11 +140,17 @@ function functionKeys(elf: ElfFile): Map<ElfSymbol, string> {
 function readSection(ctx: FunctionContext, section: ElfSection, keys: ReadonlyMap<ElfSymbol, string>): ElfFunction[] {
   const { elf } = ctx;
   const where = { section: section.name, sectionIndex: section.index };
-  const decoded = decodeProgram(section.data, elf.littleEndian, { section: section.name });
-  // Slot -> position in `decoded`, -1 for the second half of an ld_imm64.
-  const slotCountTotal = section.size / INSN_SIZE;
-  const indexOfSlot = new Int32Array(slotCountTotal).fill(-1);
-  for (let i = 0; i < decoded.length; i++) indexOfSlot[decoded[i]!.index] = i;
+  // The section's instructions, each a spec's own object (programs are edited
+  // independently), and where each starts: `slotOf[i]`, and `indexOfSlot[slot]` (-1 for
+  // the second half of an ld_imm64).
+  const insns: ProgramInstruction[] = [];
+  const slotOf: number[] = [];
+  const indexOfSlot = new Int32Array(section.size / INSN_SIZE).fill(-1);
+  visitProgram(section.data, elf.littleEndian, { section: section.name }, (opcode, dst, src, off, imm, imm64, slot) => {
+    indexOfSlot[slot] = insns.length;
+    slotOf.push(slot);
+    insns.push(newInstruction(opcode, dst, src, off, imm, imm64));
+  });
 
   const symbols = elf.symbolsIn(section.index).filter((s) => s.type === STT_FUNC);
   if (symbols.length === 0) {
@@ -172,16 +177,13 @@ function readSection(ctx: FunctionContext, section: ElfSection, keys: ReadonlyMa
     funcs.push({ sym, start, end: start + size / INSN_SIZE });
   }
 
-  // Copy instructions: a spec owns its instructions, and programs are edited independently.
-  const insns: ProgramInstruction[] = new Array(decoded.length);
-  for (let i = 0; i < decoded.length; i++) insns[i] = copyInstruction(decoded[i]!);
-  attachRelocations(ctx, section, decoded, insns, indexOfSlot, funcs, keys);
+  attachRelocations(ctx, section, slotOf, insns, indexOfSlot, funcs, keys);
   attachExtInfo(ctx, section, insns, indexOfSlot);
 
   return funcs.map(({ sym, start, end }) => {
     const first = indexOfSlot[start]!;
     let last = first;
-    while (last < decoded.length && decoded[last]!.index < end) last++;
+    while (last < insns.length && slotOf[last]! < end) last++;
     const instructions = insns.slice(first, last);
     const name = keys.get(sym) ?? sym.name;
     instructions[0]!.func = name;
@@ -190,19 +192,19 @@ function readSection(ctx: FunctionContext, section: ElfSection, keys: ReadonlyMa
 }
 
 /**
- * A program's own copy of a decoded instruction. Every field is present (undefined when
- * unused) so that all instructions share one object shape: the loader walks every
- * instruction of every program several times per load, and V8 reads the fields of
- * same-shaped objects much faster than those of objects that grew fields in different orders.
+ * A spec's instruction. Every field is present (undefined when unused) so that all
+ * instructions share one object shape: the loader walks every instruction of every program
+ * several times per load, and V8 reads the fields of same-shaped objects much faster than
+ * those of objects that grew fields in different orders.
  */
-function copyInstruction(d: DecodedInstruction): ProgramInstruction {
+function newInstruction(opcode: number, dst: number, src: number, off: number, imm: number, imm64: bigint | undefined): ProgramInstruction {
   return {
-    opcode: d.opcode,
-    dst: d.dst,
-    src: d.src,
-    off: d.off,
-    imm: d.imm,
-    imm64: d.imm64,
+    opcode,
+    dst,
+    src,
+    off,
+    imm,
+    imm64,
     reference: undefined,
     func: undefined,
     funcTypeId: undefined,
@@ -235,7 +237,7 @@ type Where = (slot: number, symbol?: string) => ObjectLocation;
 function attachRelocations(
   ctx: FunctionContext,
   section: ElfSection,
-  decoded: readonly DecodedInstruction[],
+  slotOf: readonly number[],
   insns: ProgramInstruction[],
   indexOfSlot: Int32Array,
   funcs: readonly { sym: ElfSymbol; start: number; end: number }[],
@@ -268,7 +270,7 @@ function attachRelocations(
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i]!;
     if (relocated[i] || !isCall(insn) || insn.src !== BPF_PSEUDO_CALL) continue;
-    const index = decoded[i]!.index;
+    const index = slotOf[i]!;
     const target = index + insn.imm + 1;
     const name = functionAt(funcs, target, keys);
     if (!name) {
