@@ -273,22 +273,23 @@ function readSlot(r: ByteReader, offset: number, index: number, f: Fields): void
  */
 export function encodeInstructions(insns: readonly Instruction[], littleEndian: boolean, into?: Uint8Array): Uint8Array {
   if (!Array.isArray(insns)) throw new AsmError(`instructions must be an array (got ${describe(insns)})`);
-  // Plain loops, not forEach: the loader encodes every program on every load.
-  let slots = 0;
+  // One walk (plain loops: the loader encodes every program on every load). An `into` that
+  // holds 16 bytes per instruction fits any program; a smaller one gets the exact size first.
+  let out: Uint8Array;
+  if (into && into.length >= insns.length * 2 * BPF_INSN_SIZE) {
+    out = into;
+  } else {
+    const size = countSlots(insns) * BPF_INSN_SIZE;
+    out = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
+  }
+  let slot = 0;
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i];
     if (typeof insn !== 'object' || insn === null) {
       throw new AsmError(`insn #${i}: not an instruction object (got ${describe(insn)})`);
     }
-    slots += slotCount(insn);
-  }
-  const size = slots * BPF_INSN_SIZE;
-  const out = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
-  let slot = 0;
-  for (let i = 0; i < insns.length; i++) {
-    const insn = insns[i]!;
     const at = slot * BPF_INSN_SIZE;
-    checkFields(insn, i, slot);
+    if (!fieldsInRange(insn)) checkFields(insn, i, slot);
     writeSlot(out, at, insn.opcode, insn.dst, insn.src, insn.off, insn.imm, littleEndian);
     if (insn.opcode === BPF_LD_IMM64) {
       // Without imm64 the immediate is imm, zero-extended (`{ opcode: 0x18, src: 1, imm: fd }`).
@@ -312,7 +313,20 @@ export function encodeInstructions(insns: readonly Instruction[], littleEndian: 
       slot += 1;
     }
   }
-  return out;
+  return out.length === slot * BPF_INSN_SIZE ? out : out.subarray(0, slot * BPF_INSN_SIZE);
+}
+
+/** Slots `insns` take; refuses an element that is not an object. */
+function countSlots(insns: readonly Instruction[]): number {
+  let slots = 0;
+  for (let i = 0; i < insns.length; i++) {
+    const insn = insns[i];
+    if (typeof insn !== 'object' || insn === null) {
+      throw new AsmError(`insn #${i}: not an instruction object (got ${describe(insn)})`);
+    }
+    slots += slotCount(insn);
+  }
+  return slots;
 }
 
 // Bounds of an ld_imm64 immediate (bigint constants, made once).
@@ -324,6 +338,27 @@ export function encodeInstruction(insn: Instruction, littleEndian: boolean): Uin
   return encodeInstructions([insn], littleEndian);
 }
 
+/**
+ * Whether every field is in range, the common case, in a few integer operations: `x & 0xff`
+ * equals `x` only for an integer 0..255 (a fraction, NaN or a string differs), and so on.
+ */
+function fieldsInRange(insn: Instruction): boolean {
+  const { opcode, dst, src, off, imm } = insn;
+  return (
+    typeof opcode === 'number' &&
+    typeof dst === 'number' &&
+    typeof src === 'number' &&
+    typeof off === 'number' &&
+    typeof imm === 'number' &&
+    (opcode & 0xff) === opcode &&
+    (dst & 0xf) === dst &&
+    (src & 0xf) === src &&
+    (off << 16) >> 16 === off &&
+    ((imm | 0) === imm || imm >>> 0 === imm)
+  );
+}
+
+/** Throws the error naming the first field out of range. */
 function checkFields(insn: Instruction, i: number, slot: number): void {
   if (!isIntIn(insn.opcode, 0, 0xff)) outOfRange(i, slot, 'opcode', insn.opcode, '0..255');
   if (!isIntIn(insn.dst, 0, 15)) outOfRange(i, slot, 'dst', insn.dst, '0..15');

@@ -41,7 +41,7 @@ import {
 import { readKernelBtf, sanitizeBtf, type Btf, type BtfFeatures } from '../btf/index.js';
 import { applyFixups, computeFixups, formatFixup, type CoreFixup } from '../core/index.js';
 import { BpfMap, loadBtfById, type MapSpec } from '../maps/index.js';
-import { findSectionDef, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec } from '../object/index.js';
+import { findSectionDef, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec, type Reference } from '../object/index.js';
 import { ensureMemlock, probeBtfFeatures } from '../features/index.js';
 import { explainLockdown, LockdownError } from '../link/index.js';
 import { Program } from '../programs/index.js';
@@ -295,15 +295,18 @@ function scanPrograms(spec: ObjectSpec, programs: readonly ProgramSpec[]): Progr
 /**
  * Memory for the encoded programs of one load, reused by the next: every program's
  * instructions go one after the other into `insnArena`, its func_info and line_info into
- * `infoArena`, so that preparing twenty programs costs no new ArrayBuffer (V8 takes
- * microseconds to allocate one). {@link loadCollection} starts each load at offset 0; the
- * views stay valid until then, and `progLoadRaw` copies them into native memory for the call.
- * An arena too small is replaced by a larger one: the views already made keep the old one.
+ * `funcArena` and `lineArena`, so that preparing twenty programs costs no new ArrayBuffer
+ * (V8 takes microseconds to allocate one). {@link loadCollection} starts each load at offset
+ * 0; the views stay valid until then, and `progLoadRaw` copies them into native memory for
+ * the call. An arena too small is replaced by a larger one: the views already made keep the
+ * old one.
  */
 let insnArena: Uint8Array = new Uint8Array(64 * 1024);
 let insnUsed = 0;
-let infoArena: Uint32Array = new Uint32Array(8 * 1024);
-let infoUsed = 0;
+let funcArena: Uint32Array = new Uint32Array(2 * 1024);
+let funcUsed = 0;
+let lineArena: Uint32Array = new Uint32Array(8 * 1024);
+let lineUsed = 0;
 
 /** The program's `struct bpf_insn` array (host byte order), in `insnArena`. */
 function encodeProgram(insns: readonly ProgramInstruction[]): Uint8Array {
@@ -320,50 +323,48 @@ function encodeProgram(insns: readonly ProgramInstruction[]): Uint8Array {
 
 /**
  * `struct bpf_func_info` and `struct bpf_line_info` arrays (host byte order) of one program,
- * in `infoArena`.
+ * in `funcArena` and `lineArena`. Every field of both records is a u32 in host byte order,
+ * which is what a Uint32Array writes: func_info is { insn_off, type_id }, line_info
+ * { insn_off, file_name_off, line_off, line_col }.
  */
 function funcAndLineInfo(insns: readonly ProgramInstruction[]): { funcInfo?: Uint8Array; lineInfo?: Uint8Array } {
-  let funcs = 0;
-  let lines = 0;
-  for (const insn of insns) {
-    if (insn.funcTypeId !== undefined) funcs++;
-    // The kernel wants func_info for every function or none (`check_btf_func`).
-    else if (insn.func !== undefined) return {};
-    if (insn.line) lines++;
+  // At most one record of each per instruction: room for that, then one walk.
+  if (funcArena.length - funcUsed < 2 * insns.length) {
+    funcArena = new Uint32Array(2 * funcArena.length + 2 * insns.length);
+    funcUsed = 0;
   }
-  if (funcs === 0) return {};
-  // Every field of both records is a u32 in host byte order, which is what a Uint32Array
-  // writes: func_info is { insn_off, type_id }, line_info { insn_off, file_name_off,
-  // line_off, line_col }, one after the other.
-  const words = funcs * 2 + lines * 4;
-  if (infoArena.length - infoUsed < words) {
-    infoArena = new Uint32Array(2 * infoArena.length + words);
-    infoUsed = 0;
+  if (lineArena.length - lineUsed < 4 * insns.length) {
+    lineArena = new Uint32Array(2 * lineArena.length + 4 * insns.length);
+    lineUsed = 0;
   }
-  const w = infoArena;
-  const start = infoUsed;
-  infoUsed += words;
-  let f = start;
-  let l = start + funcs * 2;
+  const fw = funcArena;
+  const lw = lineArena;
+  let f = funcUsed;
+  let l = lineUsed;
   let slot = 0;
   for (const insn of insns) {
     if (insn.funcTypeId !== undefined) {
-      w[f++] = slot;
-      w[f++] = insn.funcTypeId;
+      fw[f++] = slot;
+      fw[f++] = insn.funcTypeId;
+    } else if (insn.func !== undefined) {
+      // The kernel wants func_info for every function or none (`check_btf_func`).
+      return {};
     }
     const line = insn.line;
     if (line) {
-      w[l++] = slot;
-      w[l++] = line.fileNameOff;
-      w[l++] = line.lineOff;
-      w[l++] = line.lineCol;
+      lw[l++] = slot;
+      lw[l++] = line.fileNameOff;
+      lw[l++] = line.lineOff;
+      lw[l++] = line.lineCol;
     }
     slot += slotCount(insn);
   }
-  return {
-    funcInfo: new Uint8Array(w.buffer, start * 4, funcs * 8),
-    lineInfo: lines ? new Uint8Array(w.buffer, start * 4 + funcs * 8, lines * 16) : undefined,
-  };
+  if (f === funcUsed) return {};
+  const funcInfo = new Uint8Array(fw.buffer, funcUsed * 4, (f - funcUsed) * 4);
+  const lineInfo = l > lineUsed ? new Uint8Array(lw.buffer, lineUsed * 4, (l - lineUsed) * 4) : undefined;
+  funcUsed = f;
+  lineUsed = l;
+  return { funcInfo, lineInfo };
 }
 
 /** The line_info of one program as the verifier log numbers instructions, for its errors. */
@@ -387,17 +388,6 @@ interface Resolved {
   externs: Map<string, number>;
 }
 
-/** The slot where each function of a linked program starts (its `func` marker). */
-function functionStarts(insns: readonly ProgramInstruction[]): Map<string, number> {
-  const starts = new Map<string, number>();
-  let slot = 0;
-  for (const insn of insns) {
-    if (insn.func !== undefined) starts.set(insn.func, slot);
-    slot += slotCount(insn);
-  }
-  return starts;
-}
-
 /**
  * Writes the kernel's view of every reference into `bytes`, the program as encoded from
  * `insns` (which stay as the spec has them), as libbpf patches its copy of the instructions:
@@ -411,12 +401,16 @@ function functionStarts(insns: readonly ProgramInstruction[]): Map<string, numbe
 function writeReferences(p: ProgramSpec, insns: readonly ProgramInstruction[], bytes: Uint8Array, r: Resolved): ModuleSymbolUse[] {
   const le = hostLittleEndian;
   const fromModules: ModuleSymbolUse[] = [];
-  let starts: Map<string, number> | undefined;
+  // Where each function starts (its `func` marker), for the calls, which are written once
+  // the walk has seen every function: a call may go forward.
+  const starts = new Map<string, number>();
+  const calls: { at: number; ref: Extract<Reference, { kind: 'call' | 'func' }> }[] = [];
   let slot = 0;
   for (const insn of insns) {
     const ref = insn.reference;
     const at = slot;
     slot += slotCount(insn);
+    if (insn.func !== undefined) starts.set(insn.func, at);
     if (!ref) continue;
     const where = { program: p.name, insn: at };
     // The second half of an ld_imm64 is written too: only on an ld_imm64 is there one.
@@ -434,21 +428,10 @@ function writeReferences(p: ProgramSpec, insns: readonly ProgramInstruction[], b
         break;
       }
       case 'call':
-      case 'func': {
-        starts ??= functionStarts(insns);
-        const target = starts.get(ref.func);
-        if (target === undefined) throw new LoadError(`function '${ref.func}' is not linked into this program`, { ...where, symbol: ref.func });
-        const distance = target - (at + 1);
-        if (ref.kind === 'call') {
-          patchSrc(bytes, at, BPF_PSEUDO_CALL, le);
-          patchImm(bytes, at, distance, le);
-        } else {
-          ldImm64('function address', ref.func);
-          patchSrc(bytes, at, BPF_PSEUDO_FUNC, le);
-          patchImm64(bytes, at, distance, 0, le);
-        }
+      case 'func':
+        if (ref.kind === 'func') ldImm64('function address', ref.func);
+        calls.push({ at, ref });
         break;
-      }
       case 'kfunc': {
         const found = r.ksyms?.find(ref.name, 'FUNC');
         if (found === undefined) {
@@ -492,6 +475,18 @@ function writeReferences(p: ProgramSpec, insns: readonly ProgramInstruction[], b
         }
         break;
       }
+    }
+  }
+  for (const { at, ref } of calls) {
+    const target = starts.get(ref.func);
+    if (target === undefined) throw new LoadError(`function '${ref.func}' is not linked into this program`, { program: p.name, insn: at, symbol: ref.func });
+    const distance = target - (at + 1);
+    if (ref.kind === 'call') {
+      patchSrc(bytes, at, BPF_PSEUDO_CALL, le);
+      patchImm(bytes, at, distance, le);
+    } else {
+      patchSrc(bytes, at, BPF_PSEUDO_FUNC, le);
+      patchImm64(bytes, at, distance, 0, le);
     }
   }
   return fromModules;
@@ -837,7 +832,8 @@ export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Col
     // (bpf_object__load_progs). The loader's own work then runs in one stretch rather than
     // between verifier runs, whose memory traffic evicts its caches (a few % per load).
     insnUsed = 0;
-    infoUsed = 0;
+    funcUsed = 0;
+    lineUsed = 0;
     const prepared = programs.map((p) => prepareProgram(p, resolved, fixups, structOps, btf, kernel, options));
     const loaded = new Map<string, Program>();
     for (const r of prepared) {

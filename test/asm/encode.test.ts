@@ -63,3 +63,38 @@ describe('patching encoded instructions', () => {
     expect(bytes).toEqual(encodeInstructions(program(), true));
   });
 });
+
+describe('encodeInstructions into a caller\'s array', () => {
+  const insns = program(); // 4 instructions, 5 slots, 40 bytes
+  const expected = encodeInstructions(insns, true);
+
+  it('writes at the start of an array with room for any program, and returns a view of the bytes', () => {
+    const into = new Uint8Array(4 * 16 + 3).fill(0xee);
+    const out = encodeInstructions(insns, true, into);
+    expect(out.buffer).toBe(into.buffer);
+    expect(out).toEqual(expected);
+    expect(into.subarray(40).every((b) => b === 0xee)).toBe(true);
+  });
+
+  it('uses an array that holds exactly the program, and allocates when it is too small', () => {
+    const exact = new Uint8Array(40);
+    const out = encodeInstructions(insns, true, exact);
+    expect(out.buffer).toBe(exact.buffer);
+    expect(out).toEqual(expected);
+    const small = new Uint8Array(39);
+    const other = encodeInstructions(insns, true, small);
+    expect(other.buffer).not.toBe(small.buffer);
+    expect(other).toEqual(expected);
+    expect(small.every((b) => b === 0)).toBe(true);
+  });
+
+  it('refuses out-of-range fields, and a non-object, with the same errors either way', () => {
+    for (const into of [undefined, new Uint8Array(1024)]) {
+      expect(() => encodeInstructions([{ ...insns[1]!, off: 0x8000 }], true, into)).toThrow(/'off' 32768 is out of range/);
+      expect(() => encodeInstructions([{ ...insns[1]!, imm: 2 ** 32 }], true, into)).toThrow(/'imm' 4294967296 is out of range/);
+      expect(() => encodeInstructions([{ ...insns[1]!, dst: 1.5 }], true, into)).toThrow(/'dst' 1.5 is out of range/);
+      expect(() => encodeInstructions([{ ...insns[1]!, src: 5n as unknown as number }], true, into)).toThrow(/'src' 5 is out of range/);
+      expect(() => encodeInstructions([insns[1]!, null as unknown as Instruction], true, into)).toThrow(/insn #1: not an instruction object/);
+    }
+  });
+});
