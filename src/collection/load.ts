@@ -402,40 +402,37 @@ function writeReferences(p: ProgramSpec, insns: readonly ProgramInstruction[], b
   const le = hostLittleEndian;
   const fromModules: ModuleSymbolUse[] = [];
   // Where each function starts (its `func` marker), for the calls, which are written once
-  // the walk has seen every function: a call may go forward.
-  const starts = new Map<string, number>();
-  const calls: { at: number; ref: Extract<Reference, { kind: 'call' | 'func' }> }[] = [];
+  // the walk has seen every function (a call may go forward). Pairs in flat arrays: a
+  // program has a handful of functions, and this runs for every program of every load.
+  const starts: (string | number)[] = [];
+  const calls: number[] = []; // instruction index, slot
   let slot = 0;
-  for (const insn of insns) {
+  for (let i = 0; i < insns.length; i++) {
+    const insn = insns[i]!;
     const ref = insn.reference;
     const at = slot;
     slot += slotCount(insn);
-    if (insn.func !== undefined) starts.set(insn.func, at);
+    if (insn.func !== undefined) starts.push(insn.func, at);
     if (!ref) continue;
-    const where = { program: p.name, insn: at };
-    // The second half of an ld_imm64 is written too: only on an ld_imm64 is there one.
-    const ldImm64 = (what: string, symbol: string): void => {
-      if (insn.opcode !== BPF_LD_IMM64) throw new LoadError(`${what} '${symbol}' on an instruction that is not ld_imm64`, { ...where, symbol });
-    };
     switch (ref.kind) {
       case 'map':
       case 'data': {
         const m = r.maps.get(ref.map);
-        if (!m) throw new LoadError(`references map '${ref.map}', which was not created`, { ...where, symbol: ref.map });
-        ldImm64('map reference', ref.map);
+        if (!m) throw new LoadError(`references map '${ref.map}', which was not created`, { program: p.name, insn: at, symbol: ref.map });
+        requireLdImm64(insn, 'map reference', ref.map, p, at);
         patchSrc(bytes, at, ref.kind === 'map' ? BPF_PSEUDO_MAP_FD : BPF_PSEUDO_MAP_VALUE, le);
         patchImm64(bytes, at, m.fd, ref.kind === 'data' ? ref.offset : 0, le);
         break;
       }
       case 'call':
       case 'func':
-        if (ref.kind === 'func') ldImm64('function address', ref.func);
-        calls.push({ at, ref });
+        if (ref.kind === 'func') requireLdImm64(insn, 'function address', ref.func, p, at);
+        calls.push(i, at);
         break;
       case 'kfunc': {
         const found = r.ksyms?.find(ref.name, 'FUNC');
         if (found === undefined) {
-          if (!ref.weak) throw new LoadError(`kfunc '${ref.name}' not found in kernel BTF (searched ${searched(r)})`, { ...where, symbol: ref.name });
+          if (!ref.weak) throw new LoadError(`kfunc '${ref.name}' not found in kernel BTF (searched ${searched(r)})`, { program: p.name, insn: at, symbol: ref.name });
           // An unresolved weak kfunc call becomes a helper call to 2002000000 + the extern's
           // index (libbpf's poison_kfunc_call): dead code is removed before helper calls are
           // fixed up, and a reachable one fails with `invalid func unknown#2002000000`, which
@@ -454,11 +451,11 @@ function writeReferences(p: ProgramSpec, insns: readonly ProgramInstruction[], b
         break;
       }
       case 'ksym': {
-        ldImm64('ksym', ref.name);
+        requireLdImm64(insn, 'ksym', ref.name, p, at);
         if (ref.typed) {
           const found = r.ksyms?.find(ref.name, 'VAR');
           if (found === undefined) {
-            if (!ref.weak) throw new LoadError(`ksym '${ref.name}' not found in kernel BTF (no VAR of that name; searched ${searched(r)})`, { ...where, symbol: ref.name });
+            if (!ref.weak) throw new LoadError(`ksym '${ref.name}' not found in kernel BTF (no VAR of that name; searched ${searched(r)})`, { program: p.name, insn: at, symbol: ref.name });
             patchSrc(bytes, at, 0, le);
             patchImm64(bytes, at, 0, 0, le);
             break;
@@ -469,7 +466,7 @@ function writeReferences(p: ProgramSpec, insns: readonly ProgramInstruction[], b
           if (found.module) fromModules.push({ kind: 'ksym', name: ref.name, module: found.module.name, insn: at });
         } else {
           const addr = r.kallsyms.get(ref.name);
-          if (addr === undefined && !ref.weak) throw new LoadError(`ksym '${ref.name}' not found in /proc/kallsyms`, { ...where, symbol: ref.name });
+          if (addr === undefined && !ref.weak) throw new LoadError(`ksym '${ref.name}' not found in /proc/kallsyms`, { program: p.name, insn: at, symbol: ref.name });
           patchSrc(bytes, at, 0, le);
           patchImm64(bytes, at, Number((addr ?? 0n) & 0xffffffffn), Number((addr ?? 0n) >> 32n), le);
         }
@@ -477,9 +474,12 @@ function writeReferences(p: ProgramSpec, insns: readonly ProgramInstruction[], b
       }
     }
   }
-  for (const { at, ref } of calls) {
-    const target = starts.get(ref.func);
-    if (target === undefined) throw new LoadError(`function '${ref.func}' is not linked into this program`, { program: p.name, insn: at, symbol: ref.func });
+  for (let c = 0; c < calls.length; c += 2) {
+    const at = calls[c + 1]!;
+    const ref = insns[calls[c]!]!.reference as Extract<Reference, { kind: 'call' | 'func' }>;
+    const k = starts.indexOf(ref.func);
+    if (k < 0) throw new LoadError(`function '${ref.func}' is not linked into this program`, { program: p.name, insn: at, symbol: ref.func });
+    const target = starts[k + 1] as number;
     const distance = target - (at + 1);
     if (ref.kind === 'call') {
       patchSrc(bytes, at, BPF_PSEUDO_CALL, le);
@@ -490,6 +490,11 @@ function writeReferences(p: ProgramSpec, insns: readonly ProgramInstruction[], b
     }
   }
   return fromModules;
+}
+
+/** The second half of an ld_imm64 is written too: only on an ld_imm64 is there one. */
+function requireLdImm64(insn: ProgramInstruction, what: string, symbol: string, p: ProgramSpec, at: number): void {
+  if (insn.opcode !== BPF_LD_IMM64) throw new LoadError(`${what} '${symbol}' on an instruction that is not ld_imm64`, { program: p.name, insn: at, symbol });
 }
 
 /** What a failed kernel symbol lookup searched: `vmlinux and 2 module BTFs`. */
