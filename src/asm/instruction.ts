@@ -239,7 +239,8 @@ function readAt(r: ByteReader, offset: number, strict: boolean, f: Fields): void
     f.src = src;
     f.off = off;
     f.imm = imm;
-    f.imm64 = (BigInt(hi >>> 0) << 32n) | BigInt(imm >>> 0);
+    // One bigint for the common immediate that fits in 32 bits (no shift and or to allocate).
+    f.imm64 = hi === 0 ? BigInt(imm >>> 0) : (BigInt(hi >>> 0) << 32n) | BigInt(imm >>> 0);
   }
   if (strict) {
     const problem = instructionProblem(f);
@@ -292,22 +293,7 @@ export function encodeInstructions(insns: readonly Instruction[], littleEndian: 
     if (!fieldsInRange(insn)) checkFields(insn, i, slot);
     writeSlot(out, at, insn.opcode, insn.dst, insn.src, insn.off, insn.imm, littleEndian);
     if (insn.opcode === BPF_LD_IMM64) {
-      // Without imm64 the immediate is imm, zero-extended (`{ opcode: 0x18, src: 1, imm: fd }`).
-      const v = insn.imm64 ?? BigInt(insn.imm >>> 0);
-      if (typeof v !== 'bigint' || v < MIN_I64 || v >= LIMIT_U64) {
-        throw new AsmError(`insn #${i} (slot ${slot}): ld_imm64 'imm64' must be a bigint of at most 64 bits`, {
-          offset: at,
-        });
-      }
-      const u = BigInt.asUintN(64, v);
-      if (Number(u & 0xffffffffn) !== insn.imm >>> 0) {
-        throw new AsmError(
-          `insn #${i} (slot ${slot}): ld_imm64 'imm' ${insn.imm} disagrees with the low half of 'imm64' ` +
-            `${hex(u)} (set both with setImm64)`,
-          { offset: at },
-        );
-      }
-      writeSlot(out, at + BPF_INSN_SIZE, 0, 0, 0, 0, Number(u >> 32n) | 0, littleEndian);
+      writeSlot(out, at + BPF_INSN_SIZE, 0, 0, 0, 0, ldImm64High(insn, i, slot), littleEndian);
       slot += 2;
     } else {
       slot += 1;
@@ -332,6 +318,33 @@ function countSlots(insns: readonly Instruction[]): number {
 // Bounds of an ld_imm64 immediate (bigint constants, made once).
 const MIN_I64 = -(1n << 63n);
 const LIMIT_U64 = 1n << 64n;
+const MAX_U32 = 0xffffffffn;
+
+/**
+ * The upper 32 bits of an `ld_imm64`'s immediate, for its second slot, after checking that
+ * `imm64` is a 64-bit bigint whose low half is `imm`. Without `imm64` the immediate is `imm`,
+ * zero-extended (`{ opcode: 0x18, src: 1, imm: fd }`). Most immediates fit in 32 bits (map
+ * references, function offsets): compared without bigint arithmetic, which allocates.
+ */
+function ldImm64High(insn: Instruction, i: number, slot: number): number {
+  const v = insn.imm64;
+  if (v === undefined) return 0;
+  if (typeof v === 'bigint' && v >= 0n && v <= MAX_U32 && Number(v) === insn.imm >>> 0) return 0;
+  if (typeof v !== 'bigint' || v < MIN_I64 || v >= LIMIT_U64) {
+    throw new AsmError(`insn #${i} (slot ${slot}): ld_imm64 'imm64' must be a bigint of at most 64 bits`, {
+      offset: slot * BPF_INSN_SIZE,
+    });
+  }
+  const u = BigInt.asUintN(64, v);
+  if (Number(u & MAX_U32) !== insn.imm >>> 0) {
+    throw new AsmError(
+      `insn #${i} (slot ${slot}): ld_imm64 'imm' ${insn.imm} disagrees with the low half of 'imm64' ` +
+        `${hex(u)} (set both with setImm64)`,
+      { offset: slot * BPF_INSN_SIZE },
+    );
+  }
+  return Number(u >> 32n) | 0;
+}
 
 /** Encodes one instruction (8 or 16 bytes). @throws AsmError as {@link encodeInstructions}. */
 export function encodeInstruction(insn: Instruction, littleEndian: boolean): Uint8Array {

@@ -108,7 +108,8 @@ export class ByteReader {
     // 64-bit fields in these formats have a zero high half.
     const lo = this.view.getUint32(offset + (this.littleEndian ? 0 : 4), this.littleEndian);
     const hi = this.view.getUint32(offset + (this.littleEndian ? 4 : 0), this.littleEndian);
-    return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    if (hi === 0) return lo === 0 ? 0n : BigInt(lo); // the literal is a constant: no allocation
+    return (BigInt(hi) << 32n) | BigInt(lo);
   }
   /** The high and low u32 halves of the u64 at `offset`, as numbers (e.g. `r_info`). */
   u64halves(
