@@ -155,6 +155,7 @@ export class Btf {
   private readonly strLen: number;
   private nameTable: Uint32Array | undefined;
   private nameHashes: Uint32Array | undefined;
+  private shared: Map<number, BtfType> | undefined;
 
   constructor(bytes: Uint8Array, options: ParseBtfOptions = {}) {
     this.bytes = bytes;
@@ -382,6 +383,23 @@ export class Btf {
   type(id: number): BtfType {
     const { btf, offset } = this.locate(id);
     return btf.decodeAt(id, offset);
+  }
+
+  /**
+   * `type(id)`, decoded once per BTF and then shared by every caller, who must not modify it:
+   * for code that reads the same types again and again (CO-RE walks `task_struct`'s hundreds
+   * of members for every relocation against it). The cache lives on this object, not in a
+   * WeakMap keyed by it: V8's scavenger keeps a WeakMap value alive until the next full GC
+   * even when its key has died, and an object file's BTF lives for one load.
+   */
+  sharedType(id: number): BtfType {
+    const cache = (this.shared ??= new Map());
+    let t = cache.get(id);
+    if (t === undefined) {
+      t = this.type(id);
+      cache.set(id, t);
+    }
+    return t;
   }
 
   /** Every type, in id order (base types too when `includeBase`). Decodes lazily. */

@@ -38,7 +38,7 @@ import {
   patchSrc,
   slotCount,
 } from '../asm/index.js';
-import { readKernelBtf, sanitizeBtf, type Btf, type BtfFeatures } from '../btf/index.js';
+import { ALL_BTF_FEATURES, readKernelBtf, sanitizeBtf, type Btf, type BtfFeatures } from '../btf/index.js';
 import { applyFixups, computeFixups, formatFixup, type CoreFixup } from '../core/index.js';
 import { BpfMap, loadBtfById, type MapSpec } from '../maps/index.js';
 import { findSectionDef, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec, type Reference } from '../object/index.js';
@@ -716,24 +716,34 @@ function structOpsProgram(p: ProgramSpec, target: StructOpsTarget | undefined): 
   return { ...p, attachTarget: target.what.split('.')[0]!, expectedAttachType: target.memberIndex };
 }
 
-/** Sanitized object BTF per (BTF, feature set): a spec loaded many times is sanitized once. */
-const sanitizedCache = new WeakMap<Btf, Map<string, Uint8Array | Error>>();
+/**
+ * The last object BTF sanitized, for its feature set: a spec loaded again and again is
+ * sanitized once. One entry, held strongly (until the next load of another spec), rather
+ * than a WeakMap keyed by the BTF: V8's scavenger keeps a WeakMap's values alive until the
+ * next full GC even when the key has died, so every load's sanitized copy would be promoted
+ * to the old generation.
+ */
+let lastSanitized: { btf: Btf; features: string; out: Uint8Array | Error } | undefined;
 
 function sanitizedBtf(spec: ObjectSpec, features: BtfFeatures): Uint8Array | Error {
   const btf = spec.btf!;
-  const key = JSON.stringify(features);
-  let perFeatures = sanitizedCache.get(btf);
-  if (!perFeatures) sanitizedCache.set(btf, (perFeatures = new Map()));
-  let out = perFeatures.get(key);
-  if (out === undefined) {
-    try {
-      out = sanitizeBtf(btf, features, { elf: spec.elf }).bytes;
-    } catch (e) {
-      out = e instanceof Error ? e : new Error(String(e));
-    }
-    perFeatures.set(key, out);
+  const key = featureKey(features);
+  if (lastSanitized?.btf === btf && lastSanitized.features === key) return lastSanitized.out;
+  let out: Uint8Array | Error;
+  try {
+    out = sanitizeBtf(btf, features, { elf: spec.elf }).bytes;
+  } catch (e) {
+    out = e instanceof Error ? e : new Error(String(e));
   }
+  lastSanitized = { btf, features: key, out };
   return out;
+}
+
+/** A feature set as a string (the features that are on, in a fixed order). */
+function featureKey(features: BtfFeatures): string {
+  let key = '';
+  for (const name of Object.keys(ALL_BTF_FEATURES) as (keyof BtfFeatures)[]) if (features[name]) key += `${name},`;
+  return key;
 }
 
 /**

@@ -75,23 +75,13 @@ export interface CoreReloRecord {
   kind: number;
 }
 
-// Decoded types, per BTF: relocations look at the same few structs (task_struct, with its
-// hundreds of members) again and again, and decoding one allocates every member name.
-const decodedTypes = new WeakMap<Btf, Map<number, BtfType>>();
-
-/** `btf.type(id)`, remembered per BTF (decoded types are plain data and never modified here). */
+/**
+ * `btf.type(id)`, decoded once per BTF ({@link Btf.sharedType}): relocations look at the same
+ * few structs (task_struct, with its hundreds of members) again and again, and decoding one
+ * allocates every member name. Decoded types are plain data and never modified here.
+ */
 export function typeById(btf: Btf, id: number): BtfType {
-  let m = decodedTypes.get(btf);
-  if (!m) {
-    m = new Map();
-    decodedTypes.set(btf, m);
-  }
-  let t = m.get(id);
-  if (!t) {
-    t = btf.type(id);
-    m.set(id, t);
-  }
-  return t;
+  return btf.sharedType(id);
 }
 
 /** `btf__resolve_size`, failing with a CO-RE error. */
