@@ -156,6 +156,7 @@ export class Btf {
   private nameTable: Uint32Array | undefined;
   private nameHashes: Uint32Array | undefined;
   private shared: Map<number, BtfType> | undefined;
+  private datasecs: number[] | undefined;
 
   constructor(bytes: Uint8Array, options: ParseBtfOptions = {}) {
     this.bytes = bytes;
@@ -553,12 +554,31 @@ export class Btf {
       const inBase = this.base.findByName(name, kind);
       if (inBase !== undefined) return inBase;
     }
+    // An object file's loader asks for a few DATASECs (`.maps`, `.rodata`, `.kconfig`) and
+    // nothing else: their short list answers without hashing every name of the BTF.
+    if ((kind === 'DATASEC' || kind === BTF_KIND_DATASEC) && !this.nameTable && name !== '') {
+      for (const id of (this.datasecs ??= this.idsOfKind(BTF_KIND_DATASEC))) {
+        if (this.nameEquals(this.view.getUint32(this.offsets[id - this.firstId]!, this.littleEndian), name, undefined)) return id;
+      }
+      return undefined;
+    }
     let found: number | undefined;
     this.probe(name, kind, (id) => {
       found = id;
       return false;
     });
     return found;
+  }
+
+  /** The own type ids of kind `kind`, in id order (one pass over the type headers). */
+  private idsOfKind(kind: number): number[] {
+    const ids: number[] = [];
+    const v = this.view;
+    const le = this.littleEndian;
+    for (let i = 0; i < this.ownTypeCount; i++) {
+      if (((v.getUint32(this.offsets[i]! + 4, le) >>> 24) & 0x1f) === kind) ids.push(this.firstId + i);
+    }
+    return ids;
   }
 
   /** Every type id named `name` (optionally of one kind), in id order, base first. */

@@ -128,6 +128,27 @@ describe('parseBtf on the btf_types fixture', () => {
 
 });
 
+describe('findByName', () => {
+  it('finds a DATASEC (from the DATASEC list, before any name index exists) as the name index does', () => {
+    let n = 0;
+    for (const f of allFixtures()) {
+      const s = parseElf(readFixture(f.name, f.endian)).section('.BTF');
+      if (!s) continue;
+      const fresh = parseBtf(s.data);
+      const indexed = parseBtf(s.data);
+      const datasecs = decodeAll(indexed).filter((t) => t.kind === 'DATASEC');
+      for (const name of [...datasecs.map((t) => t.name), '.no_such_section', '']) {
+        const expected = indexed.findAllByName(name, 'DATASEC')[0];
+        expect(fresh.findByName(name, 'DATASEC'), `${f.file} ${name}`).toBe(expected);
+        if (expected !== undefined) n++;
+      }
+      // A name that is a DATASEC's and another kind's: the kind decides.
+      for (const t of datasecs) expect(fresh.findByName(t.name, 'VAR')).toBe(indexed.findAllByName(t.name, 'VAR')[0]);
+    }
+    expect(n).toBeGreaterThan(10);
+  });
+});
+
 describe('marshalBtf', () => {
   it('round-trips every fixture byte for byte', () => {
     let n = 0;
