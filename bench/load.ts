@@ -52,7 +52,7 @@ export function bench(): Figure[] {
   if (process.geteuid?.() !== 0) return [];
   const rounds = 10;
   const iterations = 10;
-  const warmUp = 100;
+  const warmUp = 1000;
   const objects = ['core_kernel', 'collection_many'];
   const paths = objects.map((o) => fixturePath(o));
   const openLoadClose = (path: string): void => {

@@ -723,19 +723,21 @@ function structOpsProgram(p: ProgramSpec, target: StructOpsTarget | undefined): 
  * next full GC even when the key has died, so every load's sanitized copy would be promoted
  * to the old generation.
  */
-let lastSanitized: { btf: Btf; features: string; out: Uint8Array | Error } | undefined;
+let lastSanitized: { btf: Btf; features: BtfFeatures; key: string; out: Uint8Array | Error } | undefined;
 
 function sanitizedBtf(spec: ObjectSpec, features: BtfFeatures): Uint8Array | Error {
   const btf = spec.btf!;
-  const key = featureKey(features);
-  if (lastSanitized?.btf === btf && lastSanitized.features === key) return lastSanitized.out;
+  const last = lastSanitized;
+  // The probed feature set is one frozen object for the process: compared by identity first.
+  const key = last?.features === features && Object.isFrozen(features) ? last.key : featureKey(features);
+  if (last?.btf === btf && last.key === key) return last.out;
   let out: Uint8Array | Error;
   try {
     out = sanitizeBtf(btf, features, { elf: spec.elf }).bytes;
   } catch (e) {
     out = e instanceof Error ? e : new Error(String(e));
   }
-  lastSanitized = { btf, features: key, out };
+  lastSanitized = { btf, features, key, out };
   return out;
 }
 

@@ -12,7 +12,7 @@ import { errno, libc, nr } from './ffi.js';
 import { bpfCmdName } from './constants.js';
 import { bpfError } from './errors.js';
 import { hostLittleEndian, NativeBuffer } from './memory.js';
-import { NotSupportedError } from '../errors.js';
+import { NotSupportedError, TsbpfError } from '../errors.js';
 
 const utf8 = new TextEncoder();
 
@@ -77,6 +77,21 @@ export class Attr {
   /** A pointer field (`__aligned_u64`). */
   ptr(off: number, p: bigint): this {
     this.view.setBigUint64(off, p, hostLittleEndian);
+    return this;
+  }
+  /**
+   * A pointer field (`__aligned_u64`) set to byte `offset` of `buf`, written as two u32
+   * halves: the same bytes as {@link Attr.ptr} with `buf.at(offset)`, without a bigint.
+   */
+  ptrInto(off: number, buf: NativeBuffer, offset: number): this {
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > buf.size) {
+      throw new TsbpfError(`pointer to byte ${offset} of a ${buf.size}-byte native buffer`);
+    }
+    const a = buf.address + offset;
+    const lo = a % 0x1_0000_0000;
+    const hi = (a - lo) / 0x1_0000_0000;
+    this.view.setUint32(off + (hostLittleEndian ? 0 : 4), lo, hostLittleEndian);
+    this.view.setUint32(off + (hostLittleEndian ? 4 : 0), hi, hostLittleEndian);
     return this;
   }
   /** A `char name[len]` field: at most len-1 bytes, NUL-terminated. */

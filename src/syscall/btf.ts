@@ -34,8 +34,8 @@ export function btfLoadRaw(btf: Uint8Array, opts: { logLevel?: number; logSize?:
     mem.bytes.set(btf, 0);
     if (logSize) mem.bytes[off] = 0;
     // struct { btf; btf_log_buf; btf_size; btf_log_size; btf_log_level; btf_log_true_size; btf_flags; btf_token_fd }
-    const a = attr(40).ptr(0, mem.ptr).u32(16, btf.length);
-    if (logSize) a.ptr(8, mem.at(off)).u32(20, logSize).u32(24, opts.logLevel ?? 1);
+    const a = attr(40).ptrInto(0, mem, 0).u32(16, btf.length);
+    if (logSize) a.ptrInto(8, mem, off).u32(20, logSize).u32(24, opts.logLevel ?? 1);
     if (opts.tokenFd) a.u32(32, 1 << 16).i32(36, opts.tokenFd);
     const r = bpfRaw(BpfCmd.BTF_LOAD, opts.tokenFd ? 40 : 28);
     let log = '';

@@ -17,6 +17,12 @@ export const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] =
 export class NativeBuffer {
   /** Address of the first byte, for `bpf_attr` pointer fields. */
   readonly ptr: bigint;
+  /**
+   * The same address as a number: exact, since user-space addresses have at most 48 bits
+   * (x86-64, arm64) and a double holds 53. For pointer arithmetic without bigints, which
+   * allocate ({@link Attr.ptrInto}).
+   */
+  readonly address: number;
   /** Bytes allocated. */
   readonly size: number;
   /** Byte view of the whole block. */
@@ -32,6 +38,8 @@ export class NativeBuffer {
     // koffi refuses zero-length allocations; keep one byte so `ptr` is always valid.
     const n = Math.max(size, 8);
     this.ptr = alloc(n);
+    this.address = Number(this.ptr);
+    if (!Number.isSafeInteger(this.address)) throw new TsbpfError(`native address 0x${this.ptr.toString(16)} does not fit in 53 bits`);
     const ab = view(this.ptr, n);
     this.bytes = new Uint8Array(ab, 0, size);
     this.view = new DataView(ab, 0, n);

@@ -129,11 +129,11 @@ export function progLoadRaw(p: ProgLoadAttr): ProgLoadResult {
     const a = attr(PROG_LOAD_SIZE)
       .u32(0, p.prog_type)
       .u32(4, p.insns.length / 8)
-      .ptr(8, mem.ptr)
-      .ptr(16, mem.at(licOff));
+      .ptrInto(8, mem, 0)
+      .ptrInto(16, mem, licOff);
     if (logBuf) {
       logBuf.bytes[0] = 0;
-      a.u32(24, p.log_level ?? 1).u32(28, logSize).ptr(32, logBuf.ptr);
+      a.u32(24, p.log_level ?? 1).u32(28, logSize).ptrInto(32, logBuf, 0);
     }
     a.u32(40, p.kern_version ?? 0).u32(44, p.prog_flags ?? 0);
     if (p.prog_name) a.str(48, p.prog_name, 16); // char prog_name[16]
@@ -141,17 +141,17 @@ export function progLoadRaw(p: ProgLoadAttr): ProgLoadResult {
       .u32(68, p.expected_attach_type ?? 0)
       .u32(72, p.prog_btf_fd ?? 0);
     if (p.func_info?.length) {
-      a.u32(76, p.func_info_rec_size ?? 8).ptr(80, mem.at(funcOff)).u32(88, p.func_info.length / (p.func_info_rec_size ?? 8));
+      a.u32(76, p.func_info_rec_size ?? 8).ptrInto(80, mem, funcOff).u32(88, p.func_info.length / (p.func_info_rec_size ?? 8));
     }
     if (p.line_info?.length) {
-      a.u32(92, p.line_info_rec_size ?? 16).ptr(96, mem.at(lineOff)).u32(104, p.line_info.length / (p.line_info_rec_size ?? 16));
+      a.u32(92, p.line_info_rec_size ?? 16).ptrInto(96, mem, lineOff).u32(104, p.line_info.length / (p.line_info_rec_size ?? 16));
     }
     a.u32(108, p.attach_btf_id ?? 0).u32(112, p.attach_prog_fd ?? 0);
     if (p.core_relos?.length) {
       const rs = p.core_relo_rec_size ?? 16;
-      a.u32(116, p.core_relos.length / rs).ptr(128, mem.at(reloOff)).u32(136, rs);
+      a.u32(116, p.core_relos.length / rs).ptrInto(128, mem, reloOff).u32(136, rs);
     }
-    if (fdArr.length) a.ptr(120, mem.at(fdOff));
+    if (fdArr.length) a.ptrInto(120, mem, fdOff);
     if (p.prog_token_fd) a.i32(144, p.prog_token_fd);
     // Older kernels reject unknown non-zero tail bytes; everything past 140 is only set when asked.
     const size = p.prog_token_fd ? 148 : 144;

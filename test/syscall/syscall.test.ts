@@ -47,6 +47,25 @@ import {
 import { localStorageBtf } from '../../src/features/index.js';
 import { cgroup2Path, dummyPerfEvent, udpSocket } from '../maps/kernel-objects.js';
 
+describe('pointer fields', () => {
+  it('ptrInto writes the bytes ptr writes for the same address, without a bigint; and refuses a byte outside the buffer', async () => {
+    const { attr } = await import('../../src/syscall/attr.js');
+    const { NativeBuffer } = await import('../../src/syscall/memory.js');
+    const buf = new NativeBuffer(4096);
+    try {
+      expect(BigInt(buf.address)).toBe(buf.ptr);
+      for (const offset of [0, 1, 8, 4095, 4096]) {
+        const a = attr(16).ptr(0, buf.at(offset)).ptrInto(8, buf, offset);
+        expect(a.getU64(8)).toBe(a.getU64(0));
+        expect(a.getU64(8)).toBe(buf.ptr + BigInt(offset));
+      }
+      for (const offset of [-1, 4097, 1.5, Number.NaN]) expect(() => attr(16).ptrInto(8, buf, offset)).toThrow(/pointer to byte .* of a 4096-byte native buffer/);
+    } finally {
+      buf.free();
+    }
+  });
+});
+
 describe('BpfError', () => {
   it('names the command, the errno and a hint', () => {
     const e = new BpfError('BPF_PROG_LOAD', Errno.EPERM, defaultHint('BPF_PROG_LOAD', Errno.EPERM));
