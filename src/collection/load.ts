@@ -764,7 +764,7 @@ function featureKey(features: BtfFeatures): string {
 export function loadCollection(spec: ObjectSpec, options: LoadOptions = {}): Collection {
   const only = options.programs ? new Set(options.programs) : undefined;
   if (only) for (const n of only) if (!spec.programs.has(n)) throw new LoadError(`no program '${n}' in object '${spec.name}'`, { symbol: n });
-  const programs = [...spec.programs.values()].filter((p) => !only || only.has(p.name));
+  const programs = only ? [...spec.programs.values()].filter((p) => only.has(p.name)) : [...spec.programs.values()];
   const needs = scanPrograms(spec, programs);
 
   // Constants are applied to a copy of each data map's bytes: the spec stays as it was.

@@ -298,7 +298,8 @@ function dataVariables(elf: ElfFile, btf: Btf | undefined, section: ElfSection):
 export function readExterns(elf: ElfFile, btf: Btf | undefined): { externs: ExternSpec[]; kconfigSize: number } {
   const externs: ExternSpec[] = [];
   if (!btf) return { externs, kconfigSize: 0 };
-  const weakByName = new Map(elf.symbols.filter((s) => s.sectionIndex === 0 && s.name !== '').map((s) => [s.name, s.bind === 2]));
+  // Undefined symbols by name, whether weak: made when an extern DATASEC is found.
+  let weakByName: Map<string, boolean> | undefined;
   const kconfig: { ext: ExternSpec; align: number; size: number; name: string }[] = [];
   for (const [sec, kind] of [
     ['.kconfig', 'kconfig'],
@@ -311,6 +312,7 @@ export function readExterns(elf: ElfFile, btf: Btf | undefined): { externs: Exte
       if (t.kind !== 'VAR' && t.kind !== 'FUNC') {
         throw new ObjectError(`DATASEC '${sec}' entry [${v.type}] is a ${t.kind}, not a VAR or FUNC`, { section: '.BTF' });
       }
+      weakByName ??= new Map(elf.symbols.filter((s) => s.sectionIndex === 0 && s.name !== '').map((s) => [s.name, s.bind === 2]));
       const ext: ExternSpec = { name: t.name, kind, weak: weakByName.get(t.name) ?? false, typeId: v.type };
       if (kind === 'kconfig') {
         if (t.kind !== 'VAR') throw new ObjectError(`.kconfig extern '${t.name}' is not a variable`, { section: '.BTF', symbol: t.name });
