@@ -19,25 +19,29 @@
  * - Both sides make the same syscalls with the same `bpf_attr`s (strace: 1 BTF_LOAD, 2
  *   MAP_CREATE, 1 UPDATE_ELEM, 1 FREEZE, 20 PROG_LOAD, 20 PROG_BIND_MAP per load; a dump of
  *   PROG_LOAD's attr, insns, func_info and line_info differs only in pointers, fd numbers and
- *   kern_version, which socket filters ignore).
+ *   kern_version, which socket filters ignore). Besides bpf() and close(), a tsbpf load makes
+ *   the file's openat, statx and read, nothing else.
  * - The kernel's share is the same on both sides: the process's system CPU time was 2.3-2.9
  *   ms per load for tsbpf and 2.5-2.6 ms for libbpf (`process.cpuUsage`, 3 processes).
- * - The difference is JavaScript on the main thread: 1.0-1.4 ms per load outside bpf() and
- *   close() (reading the file 0.1-0.17, parseObject 0.4-0.6, then BTF, maps, preparing the
- *   programs and the loop around PROG_LOAD 0.05-0.2 each). libbpf's user CPU time is
- *   0.02-0.1 ms per load.
- *   Interleaved with the verifier, JS runs about twice as slow as in a tight loop
- *   (parseObject: 0.25-0.3 ms back to back), and a load allocates about 255 KB, which costs
- *   a scavenge every 10 loads or so.
+ * - The difference is the main thread's user time: a quarter of a tsbpf load (perf, cpu-clock
+ *   samples of the steady state, 2026-11-27), of which V8's own code (builtins such as
+ *   property-load ICs, Map operations, typed array creation; the garbage collector) is more
+ *   than the JIT-compiled loader. libbpf's user CPU time is 0.02-0.1 ms per load. Between
+ *   verifier runs, JS runs 2-3x slower than in a tight loop: parsing the object took 0.45-0.5
+ *   ms per load there, 0.1-0.2 ms back to back.
  *
- * Warm-up: V8 optimizes the loader's functions only after tens of loads: the thread CPU of
- * a collection_many load is 9-11 ms for the first 10 loads, 5-6 ms for loads 20-100 and
- * 4.5-5 ms from about load 120 on. Without a warm-up, the first rounds timed the interpreter
- * and the baseline compiler: with the same loader code, the ratio was 2.1-3.0 (median 2.24,
- * 3 runs; up to 4.8 on a busier machine) without it, 1.7-2.5 (median 2.04, 8 runs) with it.
- * Each object is therefore loaded `warmUp` times before the rounds start: the figure is the
- * steady state of a process that loads objects, as the C peer's (compiled ahead of time) is.
- * The C peer's own warm-up run absorbs libbpf's feature probes.
+ * Warm-up: V8 optimizes a function once enough of its code has run, so the functions that run
+ * once per load (parseObject, loadCollection, parseBtf, the BTF sanitizer, Node's readFileSync)
+ * are the last to be optimized. The loader's JS with bpf() and close() stubbed out (the rest as
+ * here: a core_kernel load before each collection_many one) took, per collection_many load,
+ * averaged per 100 loads: 2.1-2.2 ms for loads 1-100, 0.9-1.0 ms for 100-200, 0.7-0.8 ms for
+ * 200-400, 0.4-0.7 ms for 400-1000, and 0.3-0.5 ms from about load 1000 on (2 runs,
+ * 2026-11-27). With 100 warm-up loads (this benchmark until then) the rounds measured loads
+ * 100-300: the same loader's ratio was 1.35-1.42 (4 runs), against 1.13-1.26 (6 runs) with
+ * 1000, the same evening. Each object is therefore loaded `warmUp` times before the rounds
+ * start: the figure is the steady state of a process that loads objects, as the C peer's
+ * (compiled ahead of time) is. The C peer's own warm-up run absorbs libbpf's feature probes. A
+ * process that loads a handful of objects pays the early rates above.
  *
  * Run as root: `npx tsx bench/load.ts` (or `npm run bench -- load`). Prints JSON.
  */
