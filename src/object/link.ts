@@ -55,6 +55,9 @@ function copyReference(r: Reference): Reference {
       return { kind: r.kind, name: r.name, weak: r.weak };
     case 'ksym':
       return { kind: r.kind, name: r.name, weak: r.weak, typed: r.typed };
+    default:
+      // A kind this version does not know (a spec built by hand): copied as it is.
+      return { ...(r as object) } as Reference;
   }
 }
 
