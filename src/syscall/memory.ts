@@ -39,7 +39,10 @@ export class NativeBuffer {
     const n = Math.max(size, 8);
     this.ptr = alloc(n);
     this.address = Number(this.ptr);
-    if (!Number.isSafeInteger(this.address)) throw new TsbpfError(`native address 0x${this.ptr.toString(16)} does not fit in 53 bits`);
+    if (!Number.isSafeInteger(this.address)) {
+      free(this.ptr);
+      throw new TsbpfError(`native address 0x${this.ptr.toString(16)} does not fit in 53 bits`);
+    }
     const ab = view(this.ptr, n);
     this.bytes = new Uint8Array(ab, 0, size);
     this.view = new DataView(ab, 0, n);
