@@ -38,7 +38,7 @@
  * 200-400, 0.4-0.7 ms for 400-1000, and 0.3-0.5 ms from about load 1000 on (2 runs,
  * 2026-11-27). With 100 warm-up loads (this benchmark until then) the rounds measured loads
  * 100-300: the same loader's ratio was 1.35-1.42 (4 runs), against 1.13-1.26 (6 runs) with
- * 1000, the same evening. Each object is therefore loaded `warmUp` times before the rounds
+ * 1000, the same night. Each object is therefore loaded `warmUp` times before the rounds
  * start: the figure is the steady state of a process that loads objects, as the C peer's
  * (compiled ahead of time) is. The C peer's own warm-up run absorbs libbpf's feature probes. A
  * process that loads a handful of objects pays the early rates above.
