@@ -214,6 +214,9 @@ function newFields(): Fields {
   return { opcode: 0, dst: 0, src: 0, off: 0, imm: 0, imm64: undefined };
 }
 
+/** The second slot of an ld_imm64, read by {@link readAt} (reused: decoding is synchronous). */
+const second = newFields();
+
 /** Reads the instruction whose first slot starts at byte `offset` (a multiple of 8) into `f`. */
 function readAt(r: ByteReader, offset: number, strict: boolean, f: Fields): void {
   const index = offset / BPF_INSN_SIZE;
@@ -224,23 +227,18 @@ function readAt(r: ByteReader, offset: number, strict: boolean, f: Fields): void
     if (next + BPF_INSN_SIZE > r.length) {
       throw r.error(`insn #${index}: ld_imm64 is missing its second half (the program ends after slot ${index})`, offset);
     }
-    const { opcode, dst, src, off, imm } = f;
-    readSlot(r, next, index + 1, f);
-    if (f.opcode !== 0 || f.dst !== 0 || f.src !== 0 || f.off !== 0) {
+    readSlot(r, next, index + 1, second);
+    if (second.opcode !== 0 || second.dst !== 0 || second.src !== 0 || second.off !== 0) {
       throw r.error(
         `insn #${index}: ld_imm64 second half (slot ${index + 1}) is not a continuation ` +
-          `(code ${hex(f.opcode)}, dst_reg ${f.dst}, src_reg ${f.src}, off ${f.off}; all must be 0)`,
+          `(code ${hex(second.opcode)}, dst_reg ${second.dst}, src_reg ${second.src}, off ${second.off}; all must be 0)`,
         next,
       );
     }
-    const hi = f.imm;
-    f.opcode = opcode;
-    f.dst = dst;
-    f.src = src;
-    f.off = off;
-    f.imm = imm;
+    const lo = f.imm >>> 0;
+    const hi = second.imm >>> 0;
     // One bigint for the common immediate that fits in 32 bits (no shift and or to allocate).
-    f.imm64 = hi === 0 ? BigInt(imm >>> 0) : (BigInt(hi >>> 0) << 32n) | BigInt(imm >>> 0);
+    f.imm64 = hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
   if (strict) {
     const problem = instructionProblem(f);
@@ -285,12 +283,9 @@ export function encodeInstructions(insns: readonly Instruction[], littleEndian: 
   }
   let slot = 0;
   for (let i = 0; i < insns.length; i++) {
-    const insn = insns[i];
-    if (typeof insn !== 'object' || insn === null) {
-      throw new AsmError(`insn #${i}: not an instruction object (got ${describe(insn)})`);
-    }
+    const insn = instructionAt(insns, i);
     const at = slot * BPF_INSN_SIZE;
-    if (!fieldsInRange(insn)) checkFields(insn, i, slot);
+    checkFields(insn, i, slot);
     writeSlot(out, at, insn.opcode, insn.dst, insn.src, insn.off, insn.imm, littleEndian);
     if (insn.opcode === BPF_LD_IMM64) {
       writeSlot(out, at + BPF_INSN_SIZE, 0, 0, 0, 0, ldImm64High(insn, i, slot), littleEndian);
@@ -302,17 +297,20 @@ export function encodeInstructions(insns: readonly Instruction[], littleEndian: 
   return out.length === slot * BPF_INSN_SIZE ? out : out.subarray(0, slot * BPF_INSN_SIZE);
 }
 
-/** Slots `insns` take; refuses an element that is not an object. */
+/** Slots `insns` take. */
 function countSlots(insns: readonly Instruction[]): number {
   let slots = 0;
-  for (let i = 0; i < insns.length; i++) {
-    const insn = insns[i];
-    if (typeof insn !== 'object' || insn === null) {
-      throw new AsmError(`insn #${i}: not an instruction object (got ${describe(insn)})`);
-    }
-    slots += slotCount(insn);
-  }
+  for (let i = 0; i < insns.length; i++) slots += slotCount(instructionAt(insns, i));
   return slots;
+}
+
+/** `insns[i]`, refused unless it is an object (callers outside TypeScript). */
+function instructionAt(insns: readonly Instruction[], i: number): Instruction {
+  const insn = insns[i];
+  if (typeof insn !== 'object' || insn === null) {
+    throw new AsmError(`insn #${i}: not an instruction object (got ${describe(insn)})`);
+  }
+  return insn;
 }
 
 // Bounds of an ld_imm64 immediate (bigint constants, made once).
@@ -349,26 +347,6 @@ function ldImm64High(insn: Instruction, i: number, slot: number): number {
 /** Encodes one instruction (8 or 16 bytes). @throws AsmError as {@link encodeInstructions}. */
 export function encodeInstruction(insn: Instruction, littleEndian: boolean): Uint8Array {
   return encodeInstructions([insn], littleEndian);
-}
-
-/**
- * Whether every field is in range, the common case, in a few integer operations: `x & 0xff`
- * equals `x` only for an integer 0..255 (a fraction, NaN or a string differs), and so on.
- */
-function fieldsInRange(insn: Instruction): boolean {
-  const { opcode, dst, src, off, imm } = insn;
-  return (
-    typeof opcode === 'number' &&
-    typeof dst === 'number' &&
-    typeof src === 'number' &&
-    typeof off === 'number' &&
-    typeof imm === 'number' &&
-    (opcode & 0xff) === opcode &&
-    (dst & 0xf) === dst &&
-    (src & 0xf) === src &&
-    (off << 16) >> 16 === off &&
-    ((imm | 0) === imm || imm >>> 0 === imm)
-  );
 }
 
 /** Throws the error naming the first field out of range. */

@@ -41,7 +41,7 @@ import {
 import { ALL_BTF_FEATURES, readKernelBtf, sanitizeBtf, type Btf, type BtfFeatures } from '../btf/index.js';
 import { applyFixups, computeFixups, formatFixup, type CoreFixup } from '../core/index.js';
 import { BpfMap, loadBtfById, type MapSpec } from '../maps/index.js';
-import { findSectionDef, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec, type Reference } from '../object/index.js';
+import { findSectionDef, forEachCall, SecFlags, type ObjectMapSpec, type ObjectSpec, type ProgramInstruction, type ProgramSpec } from '../object/index.js';
 import { ensureMemlock, probeBtfFeatures } from '../features/index.js';
 import { explainLockdown, LockdownError } from '../link/index.js';
 import { Program } from '../programs/index.js';
@@ -394,25 +394,18 @@ interface Resolved {
  * - map and data loads: `src_reg` `BPF_PSEUDO_MAP_FD`/`BPF_PSEUDO_MAP_VALUE`, the map's fd in
  *   the first half's `imm`, the value offset in the second's;
  * - calls and callback addresses: `BPF_PSEUDO_CALL`/`BPF_PSEUDO_FUNC`, `imm` the distance
- *   `target_slot - (slot + 1)` to the function's first slot in this program;
+ *   `target_slot - (slot + 1)` to the function's first slot in this program ({@link forEachCall});
  * - kfunc calls and ksyms: their BTF ids (or kallsyms address), `off` the BTF's `fd_array` index.
  * Returns the kfuncs and typed ksyms found in module BTF (the program then needs `fd_array`).
  */
 function writeReferences(p: ProgramSpec, insns: readonly ProgramInstruction[], bytes: Uint8Array, r: Resolved): ModuleSymbolUse[] {
   const le = hostLittleEndian;
   const fromModules: ModuleSymbolUse[] = [];
-  // Where each function starts (its `func` marker), for the calls, which are written once
-  // the walk has seen every function (a call may go forward). Pairs in flat arrays: a
-  // program has a handful of functions, and this runs for every program of every load.
-  const starts: (string | number)[] = [];
-  const calls: number[] = []; // instruction index, slot
   let slot = 0;
-  for (let i = 0; i < insns.length; i++) {
-    const insn = insns[i]!;
+  for (const insn of insns) {
     const ref = insn.reference;
     const at = slot;
     slot += slotCount(insn);
-    if (insn.func !== undefined) starts.push(insn.func, at);
     if (!ref) continue;
     switch (ref.kind) {
       case 'map':
@@ -425,9 +418,9 @@ function writeReferences(p: ProgramSpec, insns: readonly ProgramInstruction[], b
         break;
       }
       case 'call':
+        break; // below
       case 'func':
-        if (ref.kind === 'func') requireLdImm64(insn, 'function address', ref.func, p, at);
-        calls.push(i, at);
+        requireLdImm64(insn, 'function address', ref.func, p, at);
         break;
       case 'kfunc': {
         const found = r.ksyms?.find(ref.name, 'FUNC');
@@ -474,21 +467,15 @@ function writeReferences(p: ProgramSpec, insns: readonly ProgramInstruction[], b
       }
     }
   }
-  for (let c = 0; c < calls.length; c += 2) {
-    const at = calls[c + 1]!;
-    const ref = insns[calls[c]!]!.reference as Extract<Reference, { kind: 'call' | 'func' }>;
-    const k = starts.indexOf(ref.func);
-    if (k < 0) throw new LoadError(`function '${ref.func}' is not linked into this program`, { program: p.name, insn: at, symbol: ref.func });
-    const target = starts[k + 1] as number;
-    const distance = target - (at + 1);
-    if (ref.kind === 'call') {
+  forEachCall(insns, p.name, (insn, at, distance) => {
+    if (insn.reference!.kind === 'call') {
       patchSrc(bytes, at, BPF_PSEUDO_CALL, le);
       patchImm(bytes, at, distance, le);
     } else {
       patchSrc(bytes, at, BPF_PSEUDO_FUNC, le);
       patchImm64(bytes, at, distance, 0, le);
     }
-  }
+  });
   return fromModules;
 }
 

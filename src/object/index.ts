@@ -11,7 +11,7 @@ export * from './spec.js';
 export { ObjectError, type ObjectLocation } from './errors.js';
 export { parseObject, objectNameFromPath, type ParseObjectOptions } from './parse.js';
 export { findSectionDef, sectionDefMatches, sectionDefs, SecFlags, type SectionDef, type SectionInfo, type AutoAttach } from './section-defs.js';
-export { cloneInstruction, resolveCalls, linkProgram } from './link.js';
+export { cloneInstruction, forEachCall, resolveCalls, linkProgram } from './link.js';
 export { internalMapName, isDataSection, BPF_OBJ_NAME_LEN } from './maps.js';
 export { readStructOpsMaps, isStructOpsSection, type StructOpsSpec } from './struct-ops.js';
 export { declaredEventType, type DeclaredEventType } from './event-type.js';

@@ -104,35 +104,52 @@ export function linkProgram(main: ElfFunction, functions: ReadonlyMap<string, El
 }
 
 /**
+ * Calls `visit` for every `call`/`ld_imm64` of `insns` that refers to a function by name,
+ * with its slot and the distance the kernel expects in its `imm`, `target_slot - (slot + 1)`,
+ * the target being where the function's `func` marker is. One walk; nothing is modified.
+ * @throws {@link ObjectError} when a referenced function is not among `insns`.
+ */
+export function forEachCall(
+  insns: readonly ProgramInstruction[],
+  program: string,
+  visit: (insn: ProgramInstruction, slot: number, distance: number) => void,
+): void {
+  // Function starts and call sites in flat arrays: a program has a handful of each, and the
+  // loader runs this for every program of every load. A call may go forward, so the calls
+  // are visited once the walk has seen every start.
+  const starts: (string | number)[] = []; // name, slot
+  const calls: number[] = []; // instruction index, slot
+  let slot = 0;
+  for (let i = 0; i < insns.length; i++) {
+    const insn = insns[i]!;
+    if (insn.func !== undefined) starts.push(insn.func, slot);
+    const kind = insn.reference?.kind;
+    if (kind === 'call' || kind === 'func') calls.push(i, slot);
+    slot += slotCount(insn);
+  }
+  for (let c = 0; c < calls.length; c += 2) {
+    const insn = insns[calls[c]!]!;
+    const at = calls[c + 1]!;
+    const func = (insn.reference as Extract<Reference, { kind: 'call' | 'func' }>).func;
+    const k = starts.indexOf(func);
+    if (k < 0) throw new ObjectError(`function '${func}' is not linked into this program`, { program, insn: at, symbol: func });
+    visit(insn, at, (starts[k + 1] as number) - (at + 1));
+  }
+}
+
+/**
  * Writes the `imm` of every `call`/`ld_imm64` that refers to a function by name, from the
- * `func` markers of `insns`. Mutates `insns` (the loader calls it on its own copy).
+ * `func` markers of `insns` ({@link forEachCall}). Mutates `insns` (call it on a copy).
  * @throws {@link ObjectError} when a referenced function is not among `insns`.
  */
 export function resolveCalls(insns: ProgramInstruction[], program: string): void {
-  // The slot each function starts at (plain loops: the loader runs this for every program).
-  const startOf = new Map<string, number>();
-  let slot = 0;
-  for (const insn of insns) {
-    if (insn.func !== undefined) startOf.set(insn.func, slot);
-    slot += slotCount(insn);
-  }
-  slot = 0;
-  for (const insn of insns) {
-    const at = slot;
-    slot += slotCount(insn);
-    const ref = insn.reference;
-    if (!ref || (ref.kind !== 'call' && ref.kind !== 'func')) continue;
-    const target = startOf.get(ref.func);
-    if (target === undefined) {
-      throw new ObjectError(`function '${ref.func}' is not linked into this program`, { program, insn: at, symbol: ref.func });
-    }
-    const distance = target - (at + 1);
-    if (ref.kind === 'call') {
+  forEachCall(insns, program, (insn, _slot, distance) => {
+    if (insn.reference!.kind === 'call') {
       insn.src = BPF_PSEUDO_CALL;
       insn.imm = distance;
     } else {
       insn.src = BPF_PSEUDO_FUNC;
       setImm64(insn, BigInt.asUintN(64, BigInt(distance)) & 0xffffffffn);
     }
-  }
+  });
 }
